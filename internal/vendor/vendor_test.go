@@ -1,0 +1,41 @@
+package vendor
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTimeframes(t *testing.T) {
+	t.Parallel()
+	for _, tf := range Timeframes {
+		got, err := ParseTimeframe(" " + string(tf) + " ")
+		require.NoError(t, err)
+		require.Equal(t, tf, got)
+	}
+	_, err := ParseTimeframe("3m")
+	require.Error(t, err)
+	require.NotEqual(t, TF1m.Duration(), TF1M.Duration())
+	jan31 := time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC)
+	require.Equal(t, time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), TF1M.Next(jan31))
+	ny, _ := time.LoadLocation("America/New_York")
+	beforeDST := time.Date(2025, 3, 8, 0, 0, 0, 0, ny)
+	require.Equal(t, time.Date(2025, 3, 9, 0, 0, 0, 0, ny), TF1d.Next(beforeDST))
+	require.True(t, TF4h.Intraday())
+	require.False(t, TF1d.Intraday())
+}
+
+func TestErrorsWrapSentinels(t *testing.T) {
+	t.Parallel()
+	e := &APIError{Vendor: AllTick, Endpoint: EndpointHistory, HTTPStatus: 200, Code: "605", Message: "too many requests", Kind: ErrRateLimited}
+	require.ErrorIs(t, e, ErrRateLimited)
+	require.Equal(t, "alltick history: rate limited by vendor (HTTP 200, code 605: too many requests)", e.Error())
+	require.True(t, Retryable(e))
+	inv := &InvalidSymbolsError{Symbols: []string{"NOPE"}, Err: &APIError{Vendor: AllTick, Code: "600", Kind: ErrInvalidSymbol}}
+	require.ErrorIs(t, inv, ErrInvalidSymbol)
+	var ae *APIError
+	require.True(t, errors.As(inv, &ae))
+	require.False(t, Retryable(inv))
+}
