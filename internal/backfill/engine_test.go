@@ -1,0 +1,236 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/syncd/syncd/internal/barcheck"
+	"github.com/syncd/syncd/internal/clock"
+	"github.com/syncd/syncd/internal/vendor"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	testNow = time.Date(2026, 11, 20, 12, 0, 30, 0, time.UTC)
+	series  = vendor.Series{Vendor: "fake", Symbol: "BTCUSDT", Timeframe: vendor.TF1m}
+)
+
+type bundle struct {
+	clk    *clock.Fake
+	vendor *fakeVendor
+	store  *memStore
+	engine *Engine
+}
+
+func setup(t *testing.T, horizon time.Duration, mod func(*fakeVendor, *Config)) *bundle {
+	t.Helper()
+	clk := clock.NewFake(testNow)
+	fv := &fakeVendor{now: clk.Now, genesis: testNow.Add(-100 * 24 * time.Hour).Truncate(time.Minute),
+		pageSize: 500, bound: vendor.EndInclusive, pagesBack: true, market: vendor.MarketCrypto}
+	st := newMemStore()
+	cfg := Config{Client: fv, Store: st, Clock: clk, Horizon: testNow.Add(-horizon).Truncate(time.Minute),
+		RetryMin: time.Second, RetryMax: 4 * time.Second}
+	if mod != nil {
+		mod(fv, &cfg)
+	}
+	e, err := New(cfg)
+	require.NoError(t, err)
+	return &bundle{clk: clk, vendor: fv, store: st, engine: e}
+}
+
+func TestDeepBackfill(t *testing.T) {
+	t.Parallel()
+	for name, bound := range map[string]vendor.EndBound{"Inclusive": vendor.EndInclusive, "Exclusive": vendor.EndExclusive, "Unknown": vendor.EndUnknown} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, 2000*time.Minute, func(f *fakeVendor, _ *Config) { f.bound = bound })
+			if bound == vendor.EndUnknown {
+				b.vendor.bound = vendor.EndInclusive // the vendor is inclusive; the engine does not know
+			}
+			r := b.engine.Sync(context.Background(), series)
+			require.NoError(t, r.Err)
+			head := testNow.Truncate(time.Minute)
+			b.store.checkExact(t, b.engine.cfg.Horizon, head, nil)
+			require.LessOrEqual(t, r.Requests, 2001/499+2)
+			require.False(t, b.store.bars[head].Final, "the newest bar is still forming")
+			require.True(t, b.store.bars[head.Add(-time.Minute)].Final)
+
+			// Nothing left to do: a second run makes no request.
+			before := b.vendor.requests
+			r = b.engine.Sync(context.Background(), series)
+			require.NoError(t, r.Err)
+			require.Equal(t, before, b.vendor.requests)
+		})
+	}
+}
+
+func TestEndOfVendorHistoryIsRecordedOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2000*time.Minute, func(f *fakeVendor, _ *Config) { f.genesis = testNow.Add(-700 * time.Minute).Truncate(time.Minute) })
+	r := b.engine.Sync(context.Background(), series)
+	require.NoError(t, r.Err)
+	b.store.checkExact(t, b.vendor.genesis, testNow.Truncate(time.Minute), nil)
+	require.True(t, b.store.st.Exhausted)
+	require.Len(t, r.Unavailable, 1)
+	require.Equal(t, CoverageEmpty, r.Unavailable[0].State)
+	require.Equal(t, b.engine.cfg.Horizon, r.Unavailable[0].From)
+	require.Equal(t, b.vendor.genesis, r.Unavailable[0].To)
+
+	before := b.vendor.requests
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	require.Equal(t, before, b.vendor.requests, "an exhausted history is never walked again")
+}
+
+func TestDepthCapIsUnavailable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3000*time.Minute, func(f *fakeVendor, _ *Config) { f.depth = 1000 })
+	r := b.engine.Sync(context.Background(), series)
+	require.NoError(t, r.Err)
+	require.Len(t, b.store.bars, 1000)
+	require.Len(t, r.Unavailable, 1)
+	require.Equal(t, CoverageUnavailable, r.Unavailable[0].State)
+}
+
+func TestNoPagingBackStoresOnePage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3000*time.Minute, func(f *fakeVendor, _ *Config) { f.pagesBack = false; f.market = vendor.MarketUS })
+	r := b.engine.Sync(context.Background(), series)
+	require.NoError(t, r.Err)
+	require.Equal(t, 1, b.vendor.requests)
+	require.Len(t, b.store.bars, 500)
+	require.Len(t, r.Unavailable, 1)
+	require.Equal(t, CoverageUnavailable, r.Unavailable[0].State)
+	require.Contains(t, r.Unavailable[0].Error, "cannot page back")
+	require.True(t, b.store.st.Exhausted)
+
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	require.Equal(t, 1, b.vendor.requests)
+}
+
+func TestHeadGapHealedAfterStopAndCrash(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 600*time.Minute, nil)
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+
+	// Twenty hours of downtime, then a crash in the middle of healing.
+	b.clk.Advance(20 * time.Hour)
+	b.store.failAt = b.store.commits + 2
+	r := b.engine.Sync(context.Background(), series)
+	require.Error(t, r.Err)
+	require.Len(t, b.store.st.Gaps, 1, "the open gap is recorded with the first healed page")
+
+	r = b.engine.Sync(context.Background(), series)
+	require.NoError(t, r.Err)
+	require.Empty(t, b.store.st.Gaps)
+	b.store.checkExact(t, b.engine.cfg.Horizon, b.clk.Now().Truncate(time.Minute), nil)
+}
+
+func TestCrashMidDeepRefetchesAtMostOnePage(t *testing.T) {
+	t.Parallel()
+	clean := setup(t, 3000*time.Minute, nil)
+	require.NoError(t, clean.engine.Sync(context.Background(), series).Err)
+
+	b := setup(t, 3000*time.Minute, nil)
+	b.store.failAt = 3
+	require.Error(t, b.engine.Sync(context.Background(), series).Err)
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
+	require.LessOrEqual(t, b.vendor.requests, clean.vendor.requests+1)
+}
+
+func TestBadBarQuarantinedRestStored(t *testing.T) {
+	t.Parallel()
+	badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) { f.badAt = map[time.Time]bool{badAt: true} })
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), b.vendor.badAt)
+	require.Len(t, b.store.quarantine, 1)
+	require.Contains(t, b.store.quarantine[0].Reason, barcheck.ReasonOHLC)
+	require.Equal(t, badAt, b.store.quarantine[0].Time)
+}
+
+func TestBeyondRangeIsUnavailable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3000*time.Minute, func(f *fakeVendor, _ *Config) {
+		f.fail = func(n int, _ time.Time) error {
+			if n >= 3 {
+				return &vendor.APIError{Vendor: "fake", Code: "513", Kind: vendor.ErrBeyondRange}
+			}
+			return nil
+		}
+	})
+	r := b.engine.Sync(context.Background(), series)
+	require.NoError(t, r.Err)
+	require.Len(t, r.Unavailable, 1)
+	require.Equal(t, CoverageUnavailable, r.Unavailable[0].State)
+	require.True(t, b.store.st.Exhausted)
+	require.Equal(t, 3, b.vendor.requests)
+}
+
+func TestTransientFailuresRetriedThroughBackoff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := setup(t, 1200*time.Minute, func(f *fakeVendor, _ *Config) {
+			f.fail = func(n int, _ time.Time) error {
+				if n == 2 || n == 3 {
+					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
+				}
+				return nil
+			}
+		})
+		r := b.engine.Sync(context.Background(), series)
+		require.NoError(t, r.Err)
+		b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
+		// The failed page was asked for again with the same end: never skipped.
+		require.Equal(t, b.vendor.ends[1], b.vendor.ends[2])
+		require.Equal(t, b.vendor.ends[1], b.vendor.ends[3])
+	})
+}
+
+func TestGiveUpIsPartialFailure(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := setup(t, 1200*time.Minute, func(f *fakeVendor, c *Config) {
+			c.MaxAttempts = 3
+			f.fail = func(n int, end time.Time) error {
+				if !end.IsZero() {
+					return &vendor.APIError{Vendor: "fake", Kind: vendor.ErrProtocol}
+				}
+				return nil
+			}
+		})
+		other := vendor.Series{Vendor: "fake", Symbol: "ETHUSDT", Timeframe: vendor.TF1m}
+		_, err := b.engine.Run(context.Background(), []vendor.Series{series, other})
+		var pe *PartialError
+		require.ErrorAs(t, err, &pe)
+		require.Len(t, pe.Failed, 2)
+		require.ErrorIs(t, err, ErrGaveUp)
+		require.ErrorIs(t, err, vendor.ErrProtocol)
+		require.Contains(t, err.Error(), "fake:BTCUSDT:1m")
+		var failed int
+		for _, c := range b.store.coverage {
+			if c.State == CoverageFailed {
+				failed++
+			}
+		}
+		require.Equal(t, 2, failed)
+	})
+}
+
+func TestAuthFailureIsNotRetried(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 100*time.Minute, func(f *fakeVendor, _ *Config) {
+		f.fail = func(int, time.Time) error { return &vendor.APIError{Vendor: "fake", HTTPStatus: 401, Kind: vendor.ErrAuth} }
+	})
+	r := b.engine.Sync(context.Background(), series)
+	require.ErrorIs(t, r.Err, vendor.ErrAuth)
+	require.Equal(t, 1, b.vendor.requests)
+	require.False(t, errors.Is(r.Err, ErrGaveUp))
+}

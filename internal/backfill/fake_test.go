@@ -1,0 +1,197 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/decimal"
+	"github.com/syncd/syncd/internal/vendor"
+)
+
+// fakeVendor serves 1m bars every minute from genesis up to now (the newest
+// forming), with the paging semantics a test picks.
+type fakeVendor struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	genesis   time.Time
+	pageSize  int
+	bound     vendor.EndBound
+	pagesBack bool
+	depth     int // bars reachable back from now; 0 = all
+	market    vendor.Market
+	// fail returns an error for the n-th request (1-based), or nil.
+	fail     func(n int, end time.Time) error
+	badAt    map[time.Time]bool // bars served with high < low
+	requests int
+	ends     []time.Time
+}
+
+func (f *fakeVendor) Capabilities(string) (vendor.Capabilities, error) {
+	return vendor.Capabilities{Vendor: "fake", Market: f.market, PageSize: f.pageSize, PagesBack: f.pagesBack,
+		EndBound: f.bound, Depth: f.depth, Timeframes: vendor.Timeframes}, nil
+}
+
+func fakeBar(t time.Time) vendor.Bar {
+	p := 1000 + t.Unix()/60%97
+	d := func(v int64) decimal.Decimal { return decimal.New(v*100+int64(t.Minute()), 2) }
+	return vendor.Bar{Time: t, Open: d(p), High: d(p + 5), Low: d(p - 5), Close: d(p + 1), Volume: decimal.New(t.Unix()%1000, 0)}
+}
+
+func (f *fakeVendor) History(_ context.Context, _ string, tf vendor.Timeframe, end time.Time, limit int) (vendor.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	f.ends = append(f.ends, end)
+	if f.fail != nil {
+		if err := f.fail(f.requests, end); err != nil {
+			return vendor.Page{}, err
+		}
+	}
+	now := f.now().Truncate(time.Minute)
+	if !end.IsZero() && !f.pagesBack {
+		return vendor.Page{}, &vendor.APIError{Vendor: "fake", Kind: vendor.ErrUnsupported}
+	}
+	last := now
+	if !end.IsZero() {
+		last = end.Truncate(time.Minute)
+		if f.bound == vendor.EndExclusive && last.Equal(end) {
+			last = last.Add(-time.Minute)
+		}
+		if last.After(now) {
+			last = now
+		}
+	}
+	floor := f.genesis
+	if f.depth > 0 {
+		floor = maxTime(floor, now.Add(-time.Duration(f.depth-1)*time.Minute))
+	}
+	limit = min(limit, f.pageSize)
+	var bars []vendor.Bar
+	for t := last; !t.Before(floor) && len(bars) < limit; t = t.Add(-tf.Duration()) {
+		b := fakeBar(t)
+		if f.badAt[t] {
+			b.High, b.Low = b.Low, b.High
+		}
+		bars = append(bars, b)
+	}
+	sort.Slice(bars, func(i, j int) bool { return bars[i].Time.Before(bars[j].Time) })
+	return vendor.Page{Bars: bars, Requested: limit}, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// memStore is an in-memory Store that checks the fast-path promise.
+type memStore struct {
+	mu         sync.Mutex
+	bars       map[time.Time]Candle
+	st         State
+	coverage   []Coverage
+	quarantine []Quarantined
+	commits    int
+	failAt     int // fail the n-th Commit (1-based), once
+}
+
+func newMemStore() *memStore { return &memStore{bars: map[time.Time]Candle{}} }
+
+func (m *memStore) SeriesState(context.Context, vendor.Series) (State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.st
+	st.Gaps = append([]Gap(nil), m.st.Gaps...)
+	return st, nil
+}
+
+func (m *memStore) Commit(_ context.Context, c Commit) (Written, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commits++
+	if m.failAt == m.commits {
+		m.failAt = 0
+		return Written{}, errors.New("injected commit failure")
+	}
+	var w Written
+	for _, b := range c.Bars {
+		old, ok := m.bars[b.Time]
+		switch {
+		case ok && c.AllNew:
+			return Written{}, fmt.Errorf("fast path conflict at %s", b.Time)
+		case ok && old.Bar.SameValues(b.Bar) && old.Final == b.Final:
+			w.Unchanged++
+		case ok:
+			w.Updated++
+		default:
+			w.Inserted++
+		}
+		b.Final = b.Final || old.Final
+		m.bars[b.Time] = b
+		if m.st.Oldest.IsZero() || b.Time.Before(m.st.Oldest) {
+			m.st.Oldest = b.Time
+		}
+		if b.Time.After(m.st.Newest) {
+			m.st.Newest = b.Time
+		}
+	}
+	if c.Exhausted {
+		m.st.Exhausted, m.st.ExhaustedAt = true, c.ExhaustedAt
+	}
+	if c.OpenGap != nil {
+		m.st.Gaps = append(m.st.Gaps, *c.OpenGap)
+	}
+	for i := range m.st.Gaps {
+		if !m.st.Gaps[i].From.Equal(c.GapFrom) {
+			continue
+		}
+		if c.MoveGap {
+			m.st.Gaps[i].To = c.GapTo
+		}
+		if c.CloseGap {
+			m.st.Gaps = append(m.st.Gaps[:i], m.st.Gaps[i+1:]...)
+			break
+		}
+	}
+	m.coverage = append(m.coverage, c.Coverage...)
+	m.quarantine = append(m.quarantine, c.Quarantine...)
+	return w, nil
+}
+
+// checkExact fails unless the store holds exactly the vendor's bars from..to.
+func (m *memStore) checkExact(t *testing.T, from, to time.Time, bad map[time.Time]bool) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := 0
+	for ts := from; !ts.After(to); ts = ts.Add(time.Minute) {
+		if bad[ts] {
+			if _, ok := m.bars[ts]; ok {
+				t.Fatalf("bad bar %s stored", ts)
+			}
+			continue
+		}
+		want++
+		got, ok := m.bars[ts]
+		if !ok {
+			t.Fatalf("bar %s missing", ts)
+		}
+		if !got.Bar.SameValues(fakeBar(ts)) {
+			t.Fatalf("bar %s differs", ts)
+		}
+	}
+	for ts := range m.bars {
+		if ts.Before(from) || ts.After(to) {
+			want++ // extra bars beyond the horizon are real vendor bars, allowed
+		}
+	}
+	if len(m.bars) != want {
+		t.Fatalf("stored %d bars, want %d", len(m.bars), want)
+	}
+}

@@ -1,0 +1,201 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/internal/barcheck"
+	"github.com/syncd/syncd/internal/vendor"
+)
+
+// fetch gets one page, retrying retryable failures with jittered exponential
+// backoff. Every try passes through the client and so through the governor.
+func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int, r *Result) (vendor.Page, error) {
+	rctx := ctx
+	if e.cfg.Lane != nil {
+		rctx = e.cfg.Lane(ctx, w.heal)
+	}
+	delay := e.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		r.Requests++
+		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, limit)
+		if err == nil {
+			return page, nil
+		}
+		if ctx.Err() != nil {
+			return vendor.Page{}, ctx.Err()
+		}
+		if !retryable(err) {
+			return vendor.Page{}, fmt.Errorf("fetch history page: %w", err)
+		}
+		if e.cfg.MaxAttempts > 0 && attempt >= e.cfg.MaxAttempts {
+			e.recordFailure(ctx, s, w, err)
+			return vendor.Page{}, fmt.Errorf("fetch history page ending %s: %w (%d tries): %w", fmtEnd(w.end), ErrGaveUp, attempt, err)
+		}
+		e.log.Info("history page failed, retrying", zap.Stringer("series", s), zap.Int("attempt", attempt),
+			zap.Duration("backoff", delay), zap.Error(err))
+		// Full jitter keeps many series that failed together from retrying together.
+		wait := delay/2 + rand.N(delay/2+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return vendor.Page{}, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, e.cfg.RetryMax)
+	}
+}
+
+func retryable(err error) bool {
+	return vendor.Retryable(err) || errors.Is(err, vendor.ErrQuotaExhausted)
+}
+
+func fmtEnd(t time.Time) string {
+	if t.IsZero() {
+		return "now"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// recordFailure notes in the ledger that the range below w.end could not be
+// fetched, so `syncd status` can say so. Best effort: the error that matters is
+// the fetch error the caller returns.
+func (e *Engine) recordFailure(ctx context.Context, s vendor.Series, w *walk, cause error) {
+	c := Commit{Series: s, Coverage: []Coverage{{From: w.stop, To: e.endOrNow(w), State: CoverageFailed, Error: cause.Error()}}}
+	if _, err := e.cfg.Store.Commit(ctx, c); err != nil {
+		e.log.Warn("record failed range", zap.Stringer("series", s), zap.Error(err))
+	}
+}
+
+// commitPage validates a page and commits it with everything it implies, then
+// moves the walk's cursor.
+func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Capabilities, w *walk, page vendor.Page, r *Result) error {
+	now := e.clock.Now()
+	rules := barcheck.Rules{Timeframe: s.Timeframe, Market: caps.Market, Now: now, End: w.end}
+	good, bad := barcheck.Check(page.Bars, rules)
+
+	// The cursor moves past every bar the vendor placed in the requested window,
+	// good or bad, so one impossible bar cannot pin the walk; the bad ones are in
+	// quarantine. Bars outside the window say nothing about progress.
+	pageOldest := time.Time{}
+	for _, b := range page.Bars {
+		if !plausible(b.Time, w.end, now) {
+			continue
+		}
+		if pageOldest.IsZero() || b.Time.Before(pageOldest) {
+			pageOldest = b.Time
+		}
+	}
+	progressed := !pageOldest.IsZero() && (w.end.IsZero() || pageOldest.Before(w.end))
+	short := page.Requested > 0 && len(page.Bars)+len(page.Rejects) < page.Requested
+
+	c := Commit{Series: s}
+	for _, rj := range page.Rejects {
+		c.Quarantine = append(c.Quarantine, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
+	}
+	for _, p := range bad {
+		c.Quarantine = append(c.Quarantine, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
+	}
+	// A deep walk keeps only bars strictly below the stored oldest: the boundary
+	// bar an inclusive end repeats is stored already, and what remains cannot
+	// conflict, so the store may take its fast path.
+	fastPath := !w.heal && !w.oldest.IsZero()
+	for i, b := range good {
+		if fastPath && !b.Time.Before(w.oldest) {
+			continue
+		}
+		final := i < len(good)-1 || !now.Before(s.Timeframe.Next(b.Time).Add(e.cfg.Grace))
+		c.Bars = append(c.Bars, Candle{Bar: b, Final: final})
+	}
+	c.AllNew = fastPath
+
+	upTo := e.endOrNow(w)
+	if progressed {
+		if w.end.IsZero() && len(good) > 0 {
+			upTo = s.Timeframe.Next(good[len(good)-1].Time)
+		}
+		c.Coverage = append(c.Coverage, Coverage{From: pageOldest, To: upTo, State: CoverageFetched})
+	}
+	reached := progressed && !pageOldest.After(w.stop)
+	if w.stop.IsZero() {
+		reached = false
+	}
+
+	var endState, endReason string
+	switch {
+	case reached:
+	case !progressed:
+		endState, endReason = CoverageEmpty, "vendor returned no older bars"
+	case !caps.PagesBack:
+		endState, endReason = CoverageUnavailable, fmt.Sprintf("%s cannot page back for %s", caps.Vendor, s.Symbol)
+	case short && caps.Depth > 0:
+		endState, endReason = CoverageUnavailable, fmt.Sprintf("%s keeps only the latest %d bars", caps.Vendor, caps.Depth)
+	case short:
+		endState, endReason = CoverageEmpty, "vendor returned a short page: no older bars"
+	}
+	below := pageOldest
+	if !progressed {
+		below = upTo
+	}
+	if endState != "" && below.After(w.stop) {
+		cov := Coverage{From: w.stop, To: below, State: endState, Error: endReason}
+		c.Coverage = append(c.Coverage, cov)
+		r.Unavailable = append(r.Unavailable, cov)
+	}
+
+	ended := reached || endState != ""
+	switch {
+	case w.heal && w.gapNew && !ended:
+		c.OpenGap = &Gap{From: w.stop, To: pageOldest}
+		w.gapNew = false
+	case w.heal && !w.gapNew && ended:
+		c.GapFrom, c.CloseGap = w.stop, true
+	case w.heal && !w.gapNew:
+		c.GapFrom, c.MoveGap, c.GapTo = w.stop, true, pageOldest
+	case !w.heal && endState != "":
+		c.Exhausted, c.ExhaustedAt = true, below
+	}
+
+	written, err := e.cfg.Store.Commit(ctx, c)
+	if err != nil {
+		return fmt.Errorf("commit history page: %w", err)
+	}
+	r.Pages++
+	r.Inserted += written.Inserted
+	r.Updated += written.Updated
+	r.Quarantined += len(c.Quarantine)
+	if progressed {
+		w.end = pageOldest
+		if !w.heal {
+			w.oldest = pageOldest
+		}
+	}
+	w.done = ended
+	e.report(s, w.heal, r, State{Oldest: pageOldest}, false)
+	return nil
+}
+
+// plausible reports whether a bar's open time lies in the requested window,
+// i.e. can count as progress of the walk.
+func plausible(t, end, now time.Time) bool {
+	if t.Year() < 1971 || t.After(now.Add(2*time.Minute)) {
+		return false
+	}
+	return end.IsZero() || !t.After(end)
+}
+
+func (e *Engine) report(s vendor.Series, heal bool, r *Result, st State, done bool) {
+	if e.cfg.Progress == nil {
+		return
+	}
+	e.cfg.Progress(Progress{
+		Series: s, Heal: heal, Pages: r.Pages, Bars: r.Inserted + r.Updated, Oldest: st.Oldest,
+		Horizon: e.cfg.Horizon, Done: done, Err: r.Err, Requests: r.Requests,
+	})
+}
