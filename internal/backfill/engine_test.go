@@ -227,7 +227,9 @@ func TestGiveUpIsPartialFailure(t *testing.T) {
 func TestAuthFailureIsNotRetried(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 100*time.Minute, func(f *fakeVendor, _ *Config) {
-		f.fail = func(int, time.Time) error { return &vendor.APIError{Vendor: "fake", HTTPStatus: 401, Kind: vendor.ErrAuth} }
+		f.fail = func(int, time.Time) error {
+			return &vendor.APIError{Vendor: "fake", HTTPStatus: 401, Kind: vendor.ErrAuth}
+		}
 	})
 	r := b.engine.Sync(context.Background(), series)
 	require.ErrorIs(t, r.Err, vendor.ErrAuth)
