@@ -95,36 +95,32 @@ func New(opts Options) (*Logger, error) {
 		return nil, fmt.Errorf("build logger: %w", err)
 	}
 
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(opts.Level)
-	cfg.Encoding = string(format)
-	cfg.Sampling = nil
-	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	cfg.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
-	if format == FormatConsole {
-		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
-	}
-
-	// The core is assembled here rather than by cfg.Build so that Output can be
-	// any writer (Build only knows paths and registered sinks); the result is
-	// what Build would produce for "stderr".
+	// The production encoder settings (keys, caller, stack traces) are kept;
+	// the core is assembled here rather than by Config.Build so that Output
+	// can be any writer (Build only knows paths and registered sinks) and so
+	// that no sampler is wrapped around it. The result is what Build would
+	// give for OutputPaths ["stderr"] with Sampling nil.
+	encCfg := zap.NewProductionConfig().EncoderConfig
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	encCfg.EncodeDuration = zapcore.StringDurationEncoder
 	var enc zapcore.Encoder
 	if format == FormatConsole {
-		enc = zapcore.NewConsoleEncoder(cfg.EncoderConfig)
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
 	} else {
-		enc = zapcore.NewJSONEncoder(cfg.EncoderConfig)
+		enc = zapcore.NewJSONEncoder(encCfg)
 	}
 	out := zapcore.Lock(zapcore.AddSync(os.Stderr))
 	if opts.Output != nil {
 		out = zapcore.Lock(zapcore.AddSync(opts.Output))
 	}
-	core := zapcore.NewCore(enc, out, cfg.Level)
-	log := zap.New(core,
+	level := zap.NewAtomicLevelAt(opts.Level)
+	log := zap.New(zapcore.NewCore(enc, out, level),
 		zap.AddCaller(),
 		zap.AddStacktrace(zapcore.ErrorLevel),
 		zap.ErrorOutput(out),
 	)
-	return &Logger{Logger: log, Level: cfg.Level}, nil
+	return &Logger{Logger: log, Level: level}, nil
 }
 
 // Component returns the child logger for one component ("poller", "store",

@@ -25,10 +25,13 @@ const clearToken = "tok-LEAK-CANARY-4b1d"
 
 func TestParseFormat(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]Format{"json": FormatJSON, " Console ": FormatConsole, "JSON": FormatJSON} {
-		got, err := ParseFormat(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got)
+	for _, tc := range []struct {
+		in   string
+		want Format
+	}{{"json", FormatJSON}, {" Console ", FormatConsole}, {"JSON", FormatJSON}} {
+		got, err := ParseFormat(tc.in)
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got)
 	}
 	for _, in := range []string{"", "text", "logfmt"} {
 		_, err := ParseFormat(in)
@@ -38,10 +41,13 @@ func TestParseFormat(t *testing.T) {
 
 func TestParseLevel(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]zapcore.Level{"debug": zapcore.DebugLevel, " INFO ": zapcore.InfoLevel, "warn": zapcore.WarnLevel, "error": zapcore.ErrorLevel} {
-		got, err := ParseLevel(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got)
+	for _, tc := range []struct {
+		in   string
+		want zapcore.Level
+	}{{"debug", zapcore.DebugLevel}, {" INFO ", zapcore.InfoLevel}, {"warn", zapcore.WarnLevel}, {"error", zapcore.ErrorLevel}} {
+		got, err := ParseLevel(tc.in)
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got)
 	}
 	for _, in := range []string{"", "verbose", "trace"} {
 		_, err := ParseLevel(in)
