@@ -1,0 +1,109 @@
+# syncd developer tasks. `make help` lists them; `make test` is what CI runs.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO ?= go
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+
+# golangci-lint is built from the module proxy at this version (no prebuilt
+# binaries can be downloaded here) and cached in GOBIN.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT := $(GOBIN)/golangci-lint
+
+# Every package of the module. `./...` alone skips packages below any
+# directory named vendor (the go tool takes them for vendored code), which
+# would silently drop internal/vendor/<name>/ from tests, vet and lint; a
+# pattern that names vendor itself matches them.
+PKGS := ./... ./internal/vendor/...
+
+# How long each fuzz target runs in fuzz/smoke (and so in `make test`).
+FUZZTIME ?= 5s
+BENCHTIME ?= 1s
+# Race-enabled integration tests start containers; leave them room.
+TEST_TIMEOUT ?= 20m
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# testcontainers on machines without a registry or a privileged reaper: no
+# Ryuk (every test terminates its containers), and reach mapped ports on the
+# loopback address. Both can be overridden from the environment.
+export TESTCONTAINERS_RYUK_DISABLED ?= true
+export TESTCONTAINERS_HOST_OVERRIDE ?= 127.0.0.1
+
+# The PostgreSQL image scripts/pg-test-image.sh builds from Debian packages.
+# The tests use it (through SYNCD_TEST_PG_IMAGE) when it exists locally and
+# the caller has not chosen an image.
+PG_TEST_IMAGE := syncd-test/postgres:15
+with_pg_image = if [ -z "$${SYNCD_TEST_PG_IMAGE:-}" ] && docker image inspect $(PG_TEST_IMAGE) >/dev/null 2>&1; then \
+	export SYNCD_TEST_PG_IMAGE=$(PG_TEST_IMAGE); fi; \
+	echo "SYNCD_TEST_PG_IMAGE=$${SYNCD_TEST_PG_IMAGE:-(unset: the tests choose)}"
+
+# CI must run the tests, not replay cached results of an earlier run.
+ifeq ($(CI),true)
+GOTESTFLAGS += -count=1
+endif
+
+.PHONY: help
+help: ## list the tasks
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: test
+test: vet lint test/race fuzz/smoke ## the CI test command: vet, lint, race tests (Docker), fuzz smoke
+
+.PHONY: test/race
+test/race: ## go test -race on every package, Docker integration tests included
+	@$(with_pg_image); \
+	$(GO) test -race -timeout $(TEST_TIMEOUT) $(GOTESTFLAGS) $(PKGS)
+
+.PHONY: test/short
+test/short: ## unit tests only (-short): no Docker needed
+	$(GO) test -short $(GOTESTFLAGS) $(PKGS)
+
+.PHONY: vet
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+.PHONY: lint
+lint: tools ## golangci-lint with .golangci.yml (formatting included)
+	$(GOLANGCI_LINT) run $(PKGS)
+
+.PHONY: fmt
+fmt: tools ## rewrite files with gofmt and gci import sections
+	$(GOLANGCI_LINT) fmt $(PKGS)
+
+.PHONY: fuzz/smoke
+fuzz/smoke: ## run every Fuzz target in the repository for FUZZTIME each
+	@targets=$$($(GO) test -list '^Fuzz' $(PKGS) | \
+		awk '/^Fuzz/ {names[n++] = $$1; next} /^ok/ {for (i = 0; i < n; i++) print $$2 " " names[i]; n = 0}'); \
+	if [ -z "$$targets" ]; then echo "fuzz/smoke: no fuzz targets"; exit 0; fi; \
+	echo "$$targets" | while read -r pkg name; do \
+		echo "==> fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
+
+.PHONY: bench
+bench: ## benchmarks (figures only, no assertions on time)
+	@$(with_pg_image); \
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: build
+build: ## build bin/syncd with version and commit stamped in
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/syncd ./cmd/syncd
+
+.PHONY: tools
+tools: ## install the pinned golangci-lint into GOBIN unless that version is there
+	@if $(GOLANGCI_LINT) --version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION:v%=%) "; then \
+		echo "golangci-lint $(GOLANGCI_LINT_VERSION) present"; \
+	else \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION)"; \
+		GOBIN=$(GOBIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin
