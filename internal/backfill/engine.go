@@ -132,9 +132,7 @@ func (e *Engine) Run(ctx context.Context, series []vendor.Series) ([]Result, err
 	sem := make(chan struct{}, e.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, s := range series {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -143,7 +141,7 @@ func (e *Engine) Run(ctx context.Context, series []vendor.Series) ([]Result, err
 			}
 			defer func() { <-sem }()
 			results[i] = e.Sync(ctx, s)
-		}()
+		})
 	}
 	wg.Wait()
 	failed := map[vendor.Series]error{}

@@ -125,7 +125,7 @@ func (m *memStore) Commit(_ context.Context, c Commit) (Written, error) {
 		switch {
 		case ok && c.AllNew:
 			return Written{}, fmt.Errorf("fast path conflict at %s", b.Time)
-		case ok && old.Bar.SameValues(b.Bar) && old.Final == b.Final:
+		case ok && old.SameValues(b.Bar) && old.Final == b.Final:
 			w.Unchanged++
 		case ok:
 			w.Updated++
@@ -182,7 +182,7 @@ func (m *memStore) checkExact(t *testing.T, from, to time.Time, bad map[time.Tim
 		if !ok {
 			t.Fatalf("bar %s missing", ts)
 		}
-		if !got.Bar.SameValues(fakeBar(ts)) {
+		if !got.SameValues(fakeBar(ts)) {
 			t.Fatalf("bar %s differs", ts)
 		}
 	}

@@ -40,7 +40,7 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int,
 		e.log.Info("history page failed, retrying", zap.Stringer("series", s), zap.Int("attempt", attempt),
 			zap.Duration("backoff", delay), zap.Error(err))
 		// Full jitter keeps many series that failed together from retrying together.
-		wait := delay/2 + rand.N(delay/2+1)
+		wait := delay/2 + rand.N(delay/2+1) //nolint:gosec // jitter, not a secret
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -127,17 +127,9 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 		reached = false
 	}
 
-	var endState, endReason string
-	switch {
-	case reached:
-	case !progressed:
-		endState, endReason = CoverageEmpty, "vendor returned no older bars"
-	case !caps.PagesBack:
-		endState, endReason = CoverageUnavailable, fmt.Sprintf("%s cannot page back for %s", caps.Vendor, s.Symbol)
-	case short && caps.Depth > 0:
-		endState, endReason = CoverageUnavailable, fmt.Sprintf("%s keeps only the latest %d bars", caps.Vendor, caps.Depth)
-	case short:
-		endState, endReason = CoverageEmpty, "vendor returned a short page: no older bars"
+	endState, endReason := "", ""
+	if !reached {
+		endState, endReason = historyEnd(progressed, short, caps, s.Symbol)
 	}
 	below := pageOldest
 	if !progressed {
@@ -150,15 +142,9 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	}
 
 	ended := reached || endState != ""
-	switch {
-	case w.heal && w.gapNew && !ended:
-		c.OpenGap = &Gap{From: w.stop, To: pageOldest}
-		w.gapNew = false
-	case w.heal && !w.gapNew && ended:
-		c.GapFrom, c.CloseGap = w.stop, true
-	case w.heal && !w.gapNew:
-		c.GapFrom, c.MoveGap, c.GapTo = w.stop, true, pageOldest
-	case !w.heal && endState != "":
+	if w.heal {
+		w.trackGap(&c, ended, pageOldest)
+	} else if endState != "" {
 		c.Exhausted, c.ExhaustedAt = true, below
 	}
 
@@ -179,6 +165,38 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	w.done = ended
 	e.report(s, w.heal, r, State{Oldest: pageOldest}, false)
 	return nil
+}
+
+// historyEnd tells whether a page that did not reach the walk's stop shows the
+// end of the vendor's history, and how to record the rest: "" when it does not.
+func historyEnd(progressed, short bool, caps vendor.Capabilities, symbol string) (state, reason string) {
+	switch {
+	case !progressed:
+		return CoverageEmpty, "vendor returned no older bars"
+	case !caps.PagesBack:
+		return CoverageUnavailable, fmt.Sprintf("%s cannot page back for %s", caps.Vendor, symbol)
+	case short && caps.Depth > 0:
+		return CoverageUnavailable, fmt.Sprintf("%s keeps only the latest %d bars", caps.Vendor, caps.Depth)
+	case short:
+		return CoverageEmpty, "vendor returned a short page: no older bars"
+	}
+	return "", ""
+}
+
+// trackGap records a heal's progress in the commit: the gap is opened with the
+// first page that leaves part of it unhealed, moved down with each page, and
+// closed with the page that ends the walk.
+func (w *walk) trackGap(c *Commit, ended bool, pageOldest time.Time) {
+	switch {
+	case w.gapNew && !ended:
+		c.OpenGap = &Gap{From: w.stop, To: pageOldest}
+		w.gapNew = false
+	case w.gapNew:
+	case ended:
+		c.GapFrom, c.CloseGap = w.stop, true
+	default:
+		c.GapFrom, c.MoveGap, c.GapTo = w.stop, true, pageOldest
+	}
 }
 
 // plausible reports whether a bar's open time lies in the requested window,

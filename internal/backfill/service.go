@@ -92,11 +92,7 @@ func (s *Service) run(ctx context.Context) {
 	defer close(s.done)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.syncLoop(ctx)
-	}()
+	wg.Go(func() { s.syncLoop(ctx) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -108,14 +104,12 @@ func (s *Service) run(ctx context.Context) {
 		s.pending = map[vendor.Series]Gap{}
 		s.mu.Unlock()
 		for ser, g := range batch {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				if r := s.engine.Heal(ctx, ser, g.From, g.To); r.Err != nil && ctx.Err() == nil {
 					s.log.Warn("heal failed, will retry", zap.Stringer("series", ser), zap.Error(r.Err))
 					s.retryHeal(ctx, ser, g)
 				}
-			}()
+			})
 		}
 	}
 }

@@ -21,7 +21,7 @@ func TestServiceSyncsRetriesAndHeals(t *testing.T) {
 		require.NoError(t, svc.Start(ctx))
 		require.NoError(t, svc.Start(ctx))
 		// Let the first attempt fail and the retry run, in the bubble's fake time.
-		time.Sleep(2 * time.Minute)
+		<-time.After(2 * time.Minute)
 		synctest.Wait()
 		require.True(t, svc.Synced())
 		b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)

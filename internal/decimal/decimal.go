@@ -150,20 +150,20 @@ func parse(s string) (Decimal, bool) {
 	if neg {
 		b.Neg(b)
 	}
-	d.setBig(b)
-	return d, true
+	return withBig(d, b), true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// setBig stores b, moving it to the int64 form when it fits so that equal
-// values have one representation.
-func (d *Decimal) setBig(b *big.Int) {
+// withBig returns d with coefficient b, in the int64 form when it fits so that
+// equal values have one representation.
+func withBig(d Decimal, b *big.Int) Decimal {
 	if b.IsInt64() {
 		d.small, d.big = b.Int64(), nil
-		return
+		return d
 	}
 	d.small, d.big = 0, b
+	return d
 }
 
 // New returns coef × 10^-scale. It panics on a negative scale, a wiring bug.
@@ -179,9 +179,7 @@ func NewFromBig(coef *big.Int, scale int32) Decimal {
 	if scale < 0 || scale > maxScale {
 		panic(fmt.Sprintf("decimal.NewFromBig: scale %d out of range", scale))
 	}
-	d := Decimal{scale: scale}
-	d.setBig(new(big.Int).Set(coef))
-	return d
+	return withBig(Decimal{scale: scale}, new(big.Int).Set(coef))
 }
 
 // Scale is the number of digits after the point, as written.

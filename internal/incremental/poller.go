@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -177,9 +179,7 @@ func (p *Poller) Init(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for s, bars := range recent {
-		p.heads[s] = bars
-	}
+	maps.Copy(p.heads, recent)
 	return nil
 }
 
@@ -187,11 +187,7 @@ func (p *Poller) Init(ctx context.Context) error {
 func (p *Poller) Freshness() map[vendor.Series]time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[vendor.Series]time.Time, len(p.fresh))
-	for s, t := range p.fresh {
-		out[s] = t
-	}
-	return out
+	return maps.Clone(p.fresh)
 }
 
 // Revisions returns how many stored bars the vendor has revised so far.
@@ -205,11 +201,7 @@ func (p *Poller) Revisions() int {
 func (p *Poller) Invalid() map[vendor.Series]error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[vendor.Series]error, len(p.invalid))
-	for s, err := range p.invalid {
-		out[s] = err
-	}
-	return out
+	return maps.Clone(p.invalid)
 }
 
 // Tick polls every request once, in order, each through the governor, and
@@ -371,9 +363,9 @@ func find(bars []Candle, t time.Time) (Candle, bool) {
 // lastFinal returns the newest stored bar known final. When only a forming bar
 // is stored, the bar before it stands in, so the forming bar is refetched.
 func lastFinal(bars []Candle, tf vendor.Timeframe) (time.Time, bool) {
-	for i := len(bars) - 1; i >= 0; i-- {
-		if bars[i].Final {
-			return bars[i].Time, true
+	for _, b := range slices.Backward(bars) {
+		if b.Final {
+			return b.Time, true
 		}
 	}
 	if len(bars) > 0 {
@@ -386,7 +378,7 @@ func lastFinal(bars []Candle, tf vendor.Timeframe) (time.Time, bool) {
 // not move: any change to a final bar, or a forming bar whose open changed,
 // high fell, low rose or volume shrank.
 func isRevision(old, c Candle) bool {
-	if old.Bar.SameValues(c.Bar) {
+	if old.SameValues(c.Bar) {
 		return false
 	}
 	if old.Final {

@@ -58,7 +58,7 @@ func (f *fakeLatest) Latest(_ context.Context, series []vendor.Series) (vendor.L
 			continue
 		}
 		cur := now.Truncate(time.Minute)
-		var bars []vendor.Bar
+		bars := make([]vendor.Bar, 0, 2)
 		for _, t := range []time.Time{cur.Add(-time.Minute), cur} {
 			b := barAsOf(t, now)
 			if o, ok := f.override[t]; ok {
@@ -109,7 +109,7 @@ func (m *memStore) WriteLive(_ context.Context, w Write) (Written, error) {
 			switch {
 			case !ok:
 				res.Inserted++
-			case old.Bar.SameValues(c.Bar) && old.Final == (c.Final || old.Final):
+			case old.SameValues(c.Bar) && old.Final == (c.Final || old.Final):
 				res.Unchanged++
 			default:
 				res.Updated++
@@ -219,7 +219,7 @@ func TestTickWritesClosedAndFormingBars(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, res.Gaps)
 	require.True(t, b.store.bars[s][forming].Final)
-	require.True(t, b.store.bars[s][forming].Bar.SameValues(barAsOf(forming, forming.Add(time.Minute))))
+	require.True(t, b.store.bars[s][forming].SameValues(barAsOf(forming, forming.Add(time.Minute))))
 	require.NotEmpty(t, b.poller.Freshness()[s])
 }
 
@@ -301,7 +301,7 @@ func TestRevisionCountedAndWritten(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Revisions)
 	require.Equal(t, 1, res.Written.Updated)
-	require.True(t, b.store.bars[b.series[0]][closed].Bar.SameValues(revised))
+	require.True(t, b.store.bars[b.series[0]][closed].SameValues(revised))
 }
 
 func TestInvalidSeriesDropped(t *testing.T) {
@@ -322,7 +322,7 @@ func TestPack(t *testing.T) {
 	mk := func(sym string, tf vendor.Timeframe) vendor.Series {
 		return vendor.Series{Vendor: "v", Symbol: sym, Timeframe: tf}
 	}
-	var series []vendor.Series
+	series := make([]vendor.Series, 0, 14)
 	caps := map[vendor.Series]vendor.Capabilities{}
 	for i := range 7 {
 		for _, tf := range []vendor.Timeframe{vendor.TF1m, vendor.TF1h} {
@@ -361,7 +361,7 @@ func TestPack(t *testing.T) {
 
 func TestPlanWarnsWhenRotationIsSlowerThanBars(t *testing.T) {
 	t.Parallel()
-	var series []vendor.Series
+	series := make([]vendor.Series, 0, 50)
 	caps := map[vendor.Series]vendor.Capabilities{}
 	for i := range 50 {
 		s := vendor.Series{Vendor: "v", Symbol: string(rune('A' + i)), Timeframe: vendor.TF1m}

@@ -104,18 +104,21 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !out.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	_ = json.NewEncoder(w).Encode(out)
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		s.log.Debug("write readiness answer", zap.Error(err))
+	}
 }
 
 // Start listens and serves in the background; it returns once listening, so a
 // bad address fails start-up. A second call does nothing.
-func (s *Server) Start(context.Context) error {
+func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}

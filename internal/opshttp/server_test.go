@@ -33,7 +33,7 @@ func TestEndpoints(t *testing.T) {
 	h := s.Handler()
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil))
 		b, _ := io.ReadAll(rec.Body)
 		return rec.Code, string(b)
 	}
@@ -62,7 +62,9 @@ func TestStartStop(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, s.Start(ctx))
 	require.NoError(t, s.Start(ctx))
-	resp, err := http.Get("http://" + s.Addr() + "/healthz")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.Addr()+"/healthz", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	require.NoError(t, resp.Body.Close())

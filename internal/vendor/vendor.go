@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/syncd/syncd/internal/decimal"
@@ -196,12 +197,7 @@ type Capabilities struct {
 
 // Supports reports whether tf is among c.Timeframes.
 func (c Capabilities) Supports(tf Timeframe) bool {
-	for _, t := range c.Timeframes {
-		if t == tf {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Timeframes, tf)
 }
 
 // CheckTimeframe returns an error that names the symbol when tf is not served.

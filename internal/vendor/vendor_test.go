@@ -1,7 +1,6 @@
 package vendor
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -36,6 +35,6 @@ func TestErrorsWrapSentinels(t *testing.T) {
 	inv := &InvalidSymbolsError{Symbols: []string{"NOPE"}, Err: &APIError{Vendor: AllTick, Code: "600", Kind: ErrInvalidSymbol}}
 	require.ErrorIs(t, inv, ErrInvalidSymbol)
 	var ae *APIError
-	require.True(t, errors.As(inv, &ae))
+	require.ErrorAs(t, inv, &ae)
 	require.False(t, Retryable(inv))
 }

@@ -136,7 +136,7 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return c.apiError(ep, 0, vendor.ErrTransient, "", errors.New(c.Redact(unwrapURLError(err))))
+		return c.apiError(ep, 0, vendor.ErrTransient, errors.New(c.Redact(unwrapURLError(err))))
 	}
 	defer func() {
 		// Drain a bounded remainder so the connection can be reused, then close.
@@ -145,13 +145,13 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.
 	}()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
-		return c.apiError(ep, resp.StatusCode, vendor.ErrTransient, "", fmt.Errorf("read body: %s", c.Redact(err.Error())))
+		return c.apiError(ep, resp.StatusCode, vendor.ErrTransient, fmt.Errorf("read body: %s", c.Redact(err.Error())))
 	}
 	if int64(len(body)) > c.maxBody {
-		return c.apiError(ep, resp.StatusCode, vendor.ErrProtocol, "", fmt.Errorf("body larger than %d bytes", c.maxBody))
+		return c.apiError(ep, resp.StatusCode, vendor.ErrProtocol, fmt.Errorf("body larger than %d bytes", c.maxBody))
 	}
 	if resp.ContentLength >= 0 && int64(len(body)) < resp.ContentLength {
-		return c.apiError(ep, resp.StatusCode, vendor.ErrTransient, "", fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength))
+		return c.apiError(ep, resp.StatusCode, vendor.ErrTransient, fmt.Errorf("truncated body: %d of %d bytes", len(body), resp.ContentLength))
 	}
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if err := decode(r); err != nil {
@@ -182,8 +182,8 @@ func unwrapURLError(err error) string {
 	return err.Error()
 }
 
-func (c *Caller) apiError(ep vendor.Endpoint, status int, kind error, msg string, cause error) *vendor.APIError {
-	return &vendor.APIError{Vendor: c.vendor, Endpoint: ep, HTTPStatus: status, Kind: kind, Message: msg, Err: cause}
+func (c *Caller) apiError(ep vendor.Endpoint, status int, kind error, cause error) *vendor.APIError {
+	return &vendor.APIError{Vendor: c.vendor, Endpoint: ep, HTTPStatus: status, Kind: kind, Err: cause}
 }
 
 // Redact removes the configured secrets from s.

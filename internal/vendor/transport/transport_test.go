@@ -2,11 +2,11 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,8 +34,9 @@ func get(url string) func(context.Context) (*http.Request, error) {
 
 func TestDoPassesGateAndReports(t *testing.T) {
 	t.Parallel()
+	agent := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		require.Contains(t, r.Header.Get("User-Agent"), "syncd")
+		agent <- r.Header.Get("User-Agent")
 		_, _ = w.Write([]byte(`{"ok":true}`))
 	}))
 	defer srv.Close()
@@ -47,6 +48,7 @@ func TestDoPassesGateAndReports(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+	require.Contains(t, <-agent, "syncd")
 	require.Equal(t, `{"ok":true}`, got)
 	require.Equal(t, 1, g.acquired)
 	require.Equal(t, []error{nil}, g.reported)
@@ -96,10 +98,10 @@ func TestDecodeErrorGetsStatusAndRedaction(t *testing.T) {
 	})
 	require.ErrorIs(t, err, vendor.ErrRateLimited)
 	var ae *vendor.APIError
-	require.True(t, errors.As(err, &ae))
+	require.ErrorAs(t, err, &ae)
 	require.Equal(t, http.StatusTooManyRequests, ae.HTTPStatus)
 	require.Equal(t, vendor.EndpointLatest, ae.Endpoint)
-	require.EqualValues(t, 7e9, ae.RetryAfter)
+	require.Equal(t, 7*time.Second, ae.RetryAfter)
 	require.NotContains(t, err.Error(), token)
 	require.Len(t, g.reported, 1)
 	require.ErrorIs(t, g.reported[0], vendor.ErrRateLimited)
