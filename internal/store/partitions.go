@@ -17,7 +17,9 @@ func monthStart(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
-func partitionName(month time.Time) string { return fmt.Sprintf("candles_p%04d%02d", month.Year(), int(month.Month())) }
+func partitionName(month time.Time) string {
+	return fmt.Sprintf("candles_p%04d%02d", month.Year(), int(month.Month()))
+}
 
 // isPartitioned reports (and caches) whether candles is a natively partitioned
 // table; a TimescaleDB hypertable makes its own chunks.
