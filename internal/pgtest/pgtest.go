@@ -36,7 +36,7 @@ const DefaultImage = "postgres:15"
 
 var (
 	baseURL  string
-	startErr error
+	errStart error
 	seq      atomic.Int64
 )
 
@@ -58,7 +58,7 @@ func Main(m *testing.M, leakOpts ...goleak.Option) {
 	flag.Parse()
 	var ctr *postgres.PostgresContainer
 	if !testing.Short() {
-		ctr, startErr = start()
+		ctr, errStart = start()
 	}
 	code := m.Run()
 	if ctr != nil {
@@ -98,59 +98,59 @@ func start() (*postgres.PostgresContainer, error) {
 
 // Require skips the test under -short and fails it, saying how to get Docker,
 // when PostgreSQL could not be started.
-func Require(t testing.TB) {
-	t.Helper()
+func Require(tb testing.TB) {
+	tb.Helper()
 	if testing.Short() {
-		t.Skip("integration test: needs PostgreSQL in Docker (skipped by -short)")
+		tb.Skip("integration test: needs PostgreSQL in Docker (skipped by -short)")
 	}
-	if startErr != nil || baseURL == "" {
-		t.Fatalf("integration tests need a PostgreSQL container and could not start one: %v\n"+
+	if errStart != nil || baseURL == "" {
+		tb.Fatalf("integration tests need a PostgreSQL container and could not start one: %v\n"+
 			"Install and start Docker (Debian: apt-get install -y docker.io && dockerd &). Without a registry, build\n"+
 			"a local image with scripts/pg-test-image.sh and set SYNCD_TEST_PG_IMAGE=syncd-test/postgres:15.\n"+
-			"`go test -short` skips integration tests.", startErr)
+			"`go test -short` skips integration tests.", errStart)
 	}
 }
 
 // URL returns the connection string of the test database itself (public schema).
-func URL(t testing.TB) string {
-	t.Helper()
-	Require(t)
+func URL(tb testing.TB) string {
+	tb.Helper()
+	Require(tb)
 	return baseURL
 }
 
 // Schema creates an empty schema for this test, drops it when the test ends,
 // and returns a connection string whose search_path is that schema only, so
 // every unqualified name the code under test uses lands there.
-func Schema(t testing.TB) string {
-	t.Helper()
-	Require(t)
+func Schema(tb testing.TB) string {
+	tb.Helper()
+	Require(tb)
 	name := fmt.Sprintf("t_%d_%d", os.Getpid(), seq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, baseURL)
 	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
+		tb.Fatalf("pgtest: connect: %v", err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create schema: %v", err)
+		tb.Fatalf("pgtest: create schema: %v", err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		c, err := pgx.Connect(ctx, baseURL)
 		if err != nil {
-			t.Logf("pgtest: drop schema %s: %v", name, err)
+			tb.Logf("pgtest: drop schema %s: %v", name, err)
 			return
 		}
 		defer func() { _ = c.Close(context.Background()) }()
 		if _, err := c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Logf("pgtest: drop schema %s: %v", name, err)
+			tb.Logf("pgtest: drop schema %s: %v", name, err)
 		}
 	})
 	u, err := url.Parse(baseURL)
 	if err != nil {
-		t.Fatalf("pgtest: parse URL: %v", err)
+		tb.Fatalf("pgtest: parse URL: %v", err)
 	}
 	q := u.Query()
 	q.Set("search_path", name)

@@ -15,6 +15,7 @@ import (
 // benchPages writes b.N pages of 500 new 1m bars, each page in its own
 // transaction, with the mechanism chosen. Figures go in docs/storage.md.
 func benchPages(b *testing.B, write func(ctx context.Context, s *Store, c backfill.Commit) error) {
+	b.Helper()
 	s, err := Open(context.Background(), Config{URL: pgtest.Schema(b)})
 	require.NoError(b, err)
 	defer s.Close()

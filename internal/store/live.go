@@ -28,7 +28,7 @@ func (s *Store) RecentBars(ctx context.Context, series []vendor.Series, n int) (
 SELECT q.v, q.s, q.tf, c.ts, c.open, c.high, c.low, c.close, c.volume, c.turnover, c.is_final
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(v, s, tf)
 CROSS JOIN LATERAL (
-    SELECT * FROM candles WHERE vendor = q.v AND symbol = q.s AND timeframe = q.tf ORDER BY ts DESC LIMIT $4
+    SELECT ts, open, high, low, close, volume, turnover, is_final FROM candles WHERE vendor = q.v AND symbol = q.s AND timeframe = q.tf ORDER BY ts DESC LIMIT $4
 ) c ORDER BY q.v, q.s, q.tf, c.ts`, vendors, symbols, tfs, n)
 	if err != nil {
 		return nil, fmt.Errorf("read recent bars: %w", err)

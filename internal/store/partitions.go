@@ -51,8 +51,8 @@ func (s *Store) isPartitioned(ctx context.Context) (bool, error) {
 	return partitioned, nil
 }
 
-// EnsurePartitions makes sure a partition exists for every month from from to
-// to (inclusive). It is cheap when they are known to exist.
+// EnsurePartitions makes sure a partition exists for every month between from
+// and to, both included. It is cheap when they are known to exist.
 func (s *Store) EnsurePartitions(ctx context.Context, from, to time.Time) error {
 	partitioned, err := s.isPartitioned(ctx)
 	if err != nil || !partitioned {

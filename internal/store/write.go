@@ -36,8 +36,9 @@ var candleColumns = []string{"vendor", "symbol", "timeframe", "ts", "open", "hig
 // clock_timestamp(), which is always later.
 const upsertSQL = `
 INSERT INTO candles AS c (vendor, symbol, timeframe, ts, open, high, low, close, volume, turnover, is_final)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::numeric[],
+SELECT v, s, tf, t, o, h, l, cl, vol, tu, f FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::numeric[],
                      $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::boolean[])
+     AS u(v, s, tf, t, o, h, l, cl, vol, tu, f)
 ON CONFLICT (vendor, symbol, timeframe, ts) DO UPDATE SET
     open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
     volume = excluded.volume, turnover = excluded.turnover,
