@@ -74,7 +74,10 @@ func commands() []*command {
 			details: "Prints a table per series: oldest and newest bar, bar count, open gaps, lag, last error,\n" +
 				"and the requests used today against the plan's daily cap. Reads the database only.",
 			scope: config.ScopeDatabase,
-			run:   runStatus,
+			flags: func(fs *flag.FlagSet, env *Env) {
+				fs.BoolVar(&env.StatusJSON, "json", false, "print JSON for scripts instead of the table")
+			},
+			run: runStatus,
 		},
 		{
 			name:    "simulate",

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/clock"
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/logging"
+	"github.com/syncd/syncd/internal/status"
+	"github.com/syncd/syncd/internal/store"
 )
 
 // This file is where the subsystems get wired in. Each hook runs after the
@@ -46,6 +50,8 @@ type Env struct {
 	Build BuildInfo
 	// Simulate holds the simulate command's flags; zero for other commands.
 	Simulate SimulateOptions
+	// StatusJSON is status's -json flag.
+	StatusJSON bool
 }
 
 // SimulateOptions are the flags of `syncd simulate`.
@@ -73,8 +79,31 @@ func runSync(_ context.Context, _ *Env) error {
 }
 
 // runMigrate is `syncd migrate`: apply migrations and return.
-func runMigrate(_ context.Context, _ *Env) error {
-	return errNotImplemented
+func runMigrate(ctx context.Context, env *Env) error {
+	st, err := openStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	env.Log.Info("database migrated", zap.Int("applied", n))
+	return nil
+}
+
+// openStore connects to SYNCD_DATABASE_URL.
+func openStore(ctx context.Context, env *Env) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Config{URL: env.Config.DatabaseURL.Reveal(), Logger: logging.Component(env.Log, "store")})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Ping(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("connect to %s: %w", env.Config.DatabaseURLRedacted(), err)
+	}
+	return st, nil
 }
 
 // runBackfill is `syncd backfill`: bring every series to its horizon and
@@ -84,8 +113,27 @@ func runBackfill(_ context.Context, _ *Env) error {
 }
 
 // runStatus is `syncd status`: print a table per series to env.Stdout.
-func runStatus(_ context.Context, _ *Env) error {
-	return errNotImplemented
+func runStatus(ctx context.Context, env *Env) error {
+	st, err := openStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ok, err := st.Migrated(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return store.ErrNotMigrated
+	}
+	report, err := st.Status(ctx, env.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if env.StatusJSON {
+		return status.WriteJSON(env.Stdout, report)
+	}
+	return status.WriteTable(env.Stdout, report)
 }
 
 // runSimulate is `syncd simulate`: serve env.Simulate.Vendor's wire format on

@@ -97,8 +97,6 @@ func TestStubsSayNotImplemented(t *testing.T) {
 		{nil, syncEnv},
 		{[]string{"run"}, syncEnv},
 		{[]string{"backfill"}, syncEnv},
-		{[]string{"migrate"}, dbEnv},
-		{[]string{"status"}, dbEnv},
 		{[]string{"simulate", "-vendor", "qos", "-listen", "127.0.0.1:0"}, nil},
 	} {
 		r := runReal(t, tc.environ, tc.args...)
@@ -106,6 +104,18 @@ func TestStubsSayNotImplemented(t *testing.T) {
 		require.Contains(t, r.stderr, "not implemented yet", tc.args)
 		require.Contains(t, r.stderr, `"msg":"syncd starting"`, "the logger is built before the hook runs")
 		require.NotContains(t, r.stderr, token)
+		require.NotContains(t, r.stderr, dbPassword)
+	}
+}
+
+// A database that cannot be reached fails migrate and status with exit 1 and
+// a message naming the redacted URL, never the password.
+func TestUnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"migrate"}, {"status"}, {"status", "-json"}} {
+		r := runReal(t, dbEnv, args...)
+		require.Equal(t, exitFailure, r.code, args)
+		require.Contains(t, r.stderr, "connect to postgres://syncd:xxxxx@", args)
 		require.NotContains(t, r.stderr, dbPassword)
 	}
 }

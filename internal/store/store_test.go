@@ -311,3 +311,27 @@ func TestQuotaReservationIsAtomic(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, got)
 }
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	_, err := s.Commit(ctx, backfill.Commit{Series: ser, Bars: page(t0, 10), Exhausted: true, ExhaustedAt: t0,
+		Coverage: []backfill.Coverage{{From: t0.Add(-time.Hour), To: t0, State: backfill.CoverageUnavailable, Error: "cannot page back"}},
+		OpenGap:  &backfill.Gap{From: t0.Add(time.Hour), To: t0.Add(2 * time.Hour)}})
+	require.NoError(t, err)
+	_, err = s.ReserveQuota(ctx, "alltick", "fp", t0, 20)
+	require.NoError(t, err)
+	r, err := s.Status(ctx, t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, r.Series, 1)
+	got := r.Series[0]
+	require.EqualValues(t, 10, got.Bars)
+	require.True(t, got.Exhausted)
+	require.Len(t, got.OpenGaps, 1)
+	require.Len(t, got.Unavailable, 1)
+	require.Equal(t, "cannot page back", got.Unavailable[0].Reason)
+	require.Len(t, r.Quota, 1)
+	require.EqualValues(t, 20, r.Quota[0].Used)
+}
