@@ -32,7 +32,8 @@ type Config struct {
 	// Key is the advisory-lock key (see Key).
 	Key int64
 	// Poll is how often a waiting process retries the lock and the leader checks
-	// its connection; default 2 s, so takeover happens well within 10 s.
+	// its connection; default 2 s, so takeover happens within 6 s (one poll to
+	// see the lock free, two to let the old leader step down).
 	Poll   time.Duration
 	Logger *zap.Logger
 }
@@ -81,6 +82,14 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context) error)
 			continue
 		}
 		waiting = false
+		// A leader whose lock connection died notices within two polls (one
+		// ping interval plus one ping timeout) and stops fetching. Waiting that
+		// long before fetching means two processes never fetch at once; with
+		// the default 2 s poll, takeover still happens within 6 s.
+		if !sleep(ctx, 2*e.cfg.Poll) {
+			e.release(conn)
+			return ctx.Err()
+		}
 		e.log.Info("fetch lock acquired; this process is the active fetcher")
 		err = e.lead(ctx, conn, lead)
 		e.release(conn)
