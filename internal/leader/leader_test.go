@@ -17,7 +17,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func TestKeyDependsOnVendorAndFingerprint(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, Key("alltick", "abc"), Key("alltick", "abc"))
+	first, again := Key("alltick", "abc"), Key("alltick", "abc")
+	require.Equal(t, first, again, "stable across calls and processes")
 	require.NotEqual(t, Key("alltick", "abc"), Key("alltick", "abd"))
 	require.NotEqual(t, Key("alltick", "abc"), Key("qos", "abc"))
 }
