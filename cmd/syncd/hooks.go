@@ -74,9 +74,7 @@ type SimulateOptions struct {
 var errNotImplemented = errors.New("not implemented yet")
 
 // runSync is `syncd run`: migrate, then backfill and poll until ctx ends.
-func runSync(_ context.Context, _ *Env) error {
-	return errNotImplemented
-}
+func runSync(ctx context.Context, env *Env) error { return daemon(ctx, env) }
 
 // runMigrate is `syncd migrate`: apply migrations and return.
 func runMigrate(ctx context.Context, env *Env) error {
@@ -108,9 +106,7 @@ func openStore(ctx context.Context, env *Env) (*store.Store, error) {
 
 // runBackfill is `syncd backfill`: bring every series to its horizon and
 // return; progress bars on env.Stderr when env.Terminal.
-func runBackfill(_ context.Context, _ *Env) error {
-	return errNotImplemented
-}
+func runBackfill(ctx context.Context, env *Env) error { return oneShotBackfill(ctx, env) }
 
 // runStatus is `syncd status`: print a table per series to env.Stdout.
 func runStatus(ctx context.Context, env *Env) error {

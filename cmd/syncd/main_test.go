@@ -94,9 +94,6 @@ func TestStubsSayNotImplemented(t *testing.T) {
 		args    []string
 		environ []string
 	}{
-		{nil, syncEnv},
-		{[]string{"run"}, syncEnv},
-		{[]string{"backfill"}, syncEnv},
 		{[]string{"simulate", "-vendor", "qos", "-listen", "127.0.0.1:0"}, nil},
 	} {
 		r := runReal(t, tc.environ, tc.args...)
@@ -112,12 +109,29 @@ func TestStubsSayNotImplemented(t *testing.T) {
 // a message naming the redacted URL, never the password.
 func TestUnreachableDatabase(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"migrate"}, {"status"}, {"status", "-json"}} {
-		r := runReal(t, dbEnv, args...)
+	for _, tc := range []struct {
+		args    []string
+		environ []string
+	}{{[]string{"migrate"}, dbEnv}, {[]string{"status"}, dbEnv}, {[]string{"status", "-json"}, dbEnv}, {[]string{"backfill"}, syncEnv}} {
+		args := tc.args
+		r := runReal(t, tc.environ, args...)
 		require.Equal(t, exitFailure, r.code, args)
 		require.Contains(t, r.stderr, "connect to postgres://syncd:xxxxx@", args)
 		require.NotContains(t, r.stderr, dbPassword)
 	}
+}
+
+// The daemon waits for a database that is not up yet instead of exiting, and
+// still stops cleanly on a signal while it waits.
+func TestRunWaitsForTheDatabaseAndStops(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"run"}, syncEnv, &stdout, &stderr) }()
+	cancel(signalError{sig: syscall.SIGTERM})
+	require.Equal(t, exitOK, <-done, stderr.String())
+	require.NotContains(t, stderr.String(), dbPassword)
 }
 
 func TestHelp(t *testing.T) {
