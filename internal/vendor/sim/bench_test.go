@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/plan"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -46,5 +47,33 @@ func BenchmarkLatest2(b *testing.B) {
 		if err != nil || len(bars) != 2 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEnforcer measures one admission against a plan with every
+// dimension set, at a steady rate the plan allows.
+func BenchmarkEnforcer(b *testing.B) {
+	e := NewEnforcer(plan.Plan{
+		Spacing:       map[vendor.Endpoint]time.Duration{vendor.EndpointLatest: time.Millisecond},
+		GlobalSpacing: time.Microsecond, PerSecond: 1000, PerMinute: 60000, PerDay: 1 << 30, BatchMax: 100,
+	})
+	at := utc(2026, 1, 1, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(time.Millisecond)
+		if !e.Admit(vendor.EndpointLatest, 10, at).Allowed {
+			b.Fatal("refused")
+		}
+	}
+}
+
+// BenchmarkEnforcerRefusing measures a flood that the plan refuses.
+func BenchmarkEnforcerRefusing(b *testing.B) {
+	e := NewEnforcer(plan.Plan{PerSecond: 10, PerMinute: 100})
+	at := utc(2026, 1, 1, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(time.Microsecond)
+		e.Admit(vendor.EndpointHistory, 1, at)
 	}
 }

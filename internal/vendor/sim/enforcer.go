@@ -119,7 +119,7 @@ func (e *Enforcer) Admit(ep vendor.Endpoint, items int, at time.Time) Decision {
 		at = e.latest
 	}
 	e.latest = at
-	if e.p.PerDay > 0 && (e.day.IsZero() || !at.Before(e.reset)) {
+	if e.day.IsZero() || !at.Before(e.reset) { // track the day even without a cap, for UsedToday
 		e.day, e.reset, e.used = e.p.DayStart(at), e.p.NextReset(at), 0
 	}
 
