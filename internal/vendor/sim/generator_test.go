@@ -126,6 +126,14 @@ func TestSessionsProperty(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, cal.IsOpen(m, at), ok, "%s 1m bar at %s", m, at)
 		}
+		// Hourly bars exist exactly where the calendar says one can.
+		h := spec("P-"+string(m), m, vendor.TF1h)
+		for range 150 {
+			open := timeOfMinute(lo + rng.Int64N(hi-lo)).Truncate(time.Hour)
+			_, ok, err := g.Bar(h, open, far)
+			require.NoError(t, err)
+			require.Equal(t, cal.BarCanExist(m, vendor.TF1h, open, h.Anchor), ok, "%s 1h bar at %s", m, open)
+		}
 		// Pages around random instants never hold a bar outside a session.
 		for range 20 {
 			at := timeOfMinute(lo + rng.Int64N(hi-lo))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,4 +183,37 @@ func TestCoreFaultsAndClock(t *testing.T) {
 
 	_, err = New(Config{Faults: Faults{Rate: [numFaultKinds]float64{FaultServerError: 2}}})
 	require.Error(t, err)
+}
+
+func TestCoreConcurrent(t *testing.T) {
+	t.Parallel()
+	b := setupServer(t, Config{Seed: 2, Plan: plan.Plan{PerMinute: 100}})
+	core := b.srv.Core()
+	s := spec("SOLUSDT", vendor.MarketCrypto, vendor.TF1m)
+	var wg sync.WaitGroup
+	seen := make([][]uint64, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for range 50 {
+				call := core.Begin(context.Background(), "toy", "k", vendor.EndpointLatest, 1)
+				seen[g] = append(seen[g], call.N)
+				if call.Decision.Allowed {
+					_, err := core.Latest(call, s, 2)
+					require.NoError(t, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := core.Stats()
+	require.Equal(t, uint64(400), st.Total.Requests)
+	require.Equal(t, uint64(100), st.Total.Accepted, "all at one instant: the minute window admits exactly its limit")
+	require.Equal(t, uint64(300), st.Total.Refused[ReasonPerMinute])
+	all := map[uint64]bool{}
+	for _, ns := range seen {
+		for _, n := range ns {
+			all[n] = true
+		}
+	}
+	require.Len(t, all, 400, "request numbers are unique")
 }
