@@ -1,0 +1,400 @@
+package sim
+
+import (
+	"fmt"
+	"math/big"
+	"math/bits"
+	"time"
+
+	"github.com/syncd/syncd/internal/calendar"
+	"github.com/syncd/syncd/internal/decimal"
+	"github.com/syncd/syncd/internal/vendor"
+)
+
+// MaxBars caps the bars one generator call returns, so a mistaken range
+// (decades of minutes) fails fast instead of exhausting memory.
+const MaxBars = 1_000_000
+
+// chunkMinutes bounds the path buffer: long sessions (a crypto year) are
+// generated in pieces that share their boundary minute.
+const chunkMinutes = 1 << 14
+
+const minuteMS = 60_000
+
+// Generator produces deterministic bars. Every bar is an aggregate of 1-minute
+// bars read off one price path per symbol, so:
+//
+//   - bars are random-access: the bar at any time costs only the minutes it
+//     covers plus a tree descent, never the history before it;
+//   - every timeframe agrees with every other: a 1h bar is exactly the
+//     aggregate (first open, max high, min low, last close, summed volume) of
+//     its 1m bars, a 1d bar of its 1h bars;
+//   - adjacent bars chain exactly: each bar opens at the previous bar's close,
+//     across nights, weekends, lunch breaks and holidays too. While a market
+//     is closed its price is frozen at the last close; the move that happened
+//     meanwhile shows up inside the first minute of the next session, like an
+//     opening auction, so that minute's range is wide;
+//   - bars exist only where the calendar has the market open for at least one
+//     minute of the bar's period.
+//
+// A Generator is immutable and safe for concurrent use.
+type Generator struct {
+	seed uint64
+	cal  *calendar.Calendar
+}
+
+// NewGenerator returns a generator for seed. Different seeds give unrelated
+// paths for the same symbol.
+func NewGenerator(seed uint64, cal *calendar.Calendar) *Generator {
+	return &Generator{seed: seed, cal: cal}
+}
+
+// Calendar returns the calendar the generator places sessions with.
+func (g *Generator) Calendar() *calendar.Calendar { return g.cal }
+
+// minuteBar is one minute in log space (nano-log prices, volume coefficient).
+type minuteBar struct{ o, h, l, c, v int64 }
+
+// acc accumulates minutes into one bar.
+type acc struct {
+	open   time.Time
+	endMin int64 // minute index of the bar's end (bar ends are whole minutes)
+	has    bool
+	m      minuteBar
+}
+
+func (a *acc) add(mb minuteBar) {
+	if !a.has {
+		a.m, a.has = mb, true
+		return
+	}
+	a.m.h = max(a.m.h, mb.h)
+	a.m.l = min(a.m.l, mb.l)
+	a.m.c = mb.c
+	a.m.v += mb.v
+}
+
+// Range returns the bars of s whose open time lies in [from, to), as the
+// simulator shows them at asOf: only bars whose first trading minute began
+// before asOf, the last one possibly still forming (see Bar). Bars are
+// ascending by time. Nothing exists before 1970-01-01T00:00Z.
+func (g *Generator) Range(s Spec, from, to, asOf time.Time) ([]vendor.Bar, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	start, end, ok := g.bounds(s, from, to)
+	if !ok {
+		return nil, nil
+	}
+	if n := end.Sub(start) / s.Timeframe.Duration(); n > MaxBars {
+		return nil, fmt.Errorf("%w: about %d bars in [%s, %s)", ErrTooLarge, n, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	}
+	limit := end
+	if asOf.Before(limit) {
+		limit = asOf
+	}
+	if !start.Before(limit) {
+		return nil, nil
+	}
+	return g.generate(s, start, limit, asOf), nil
+}
+
+// bounds returns [start, end): start is the first bar open ≥ from (and ≥ the
+// epoch), end the end of the last bar opening before to.
+func (g *Generator) bounds(s Spec, from, to time.Time) (start, end time.Time, ok bool) {
+	if from.Unix() < 0 {
+		from = time.Unix(0, 0).UTC()
+	}
+	if limit := timeOfMinute(treeSpan - 1); to.After(limit) {
+		to = limit
+	}
+	if !from.Before(to) {
+		return time.Time{}, time.Time{}, false
+	}
+	first := g.cal.BarSpan(s.Market, s.Timeframe, from, s.Anchor)
+	start = first.Start
+	if start.Before(from) {
+		start = first.End
+	}
+	last := g.cal.BarSpan(s.Market, s.Timeframe, to.Add(-time.Nanosecond), s.Anchor)
+	if last.Start.Before(start) {
+		return time.Time{}, time.Time{}, false
+	}
+	return start, last.End, true
+}
+
+// Last returns up to n bars of s with open time ≤ end, the most recent ones,
+// as shown at asOf (ascending; the newest may be forming). It is the shape of
+// a backward history page.
+func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor.Bar, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if n <= 0 || n > MaxBars {
+		return nil, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
+	}
+	if asOf.Before(end) {
+		end = asOf
+	}
+	to := end.Add(time.Nanosecond)
+	// Find the n-th most recent bar with the calendar alone, widening the
+	// window until it holds n bars or reaches the epoch; then generate just
+	// those bars.
+	window := time.Duration(n) * s.Timeframe.Duration()
+	if !g.cal.AlwaysOpen(s.Market) {
+		window *= 3
+	}
+	zero := time.Unix(0, 0).UTC()
+	for {
+		from := to.Add(-window)
+		if from.Before(zero) || window > 200*365*24*time.Hour {
+			from = zero
+		}
+		opens := g.opens(s, from, to, asOf)
+		if len(opens) >= n || from.Equal(zero) {
+			if len(opens) == 0 {
+				return nil, nil
+			}
+			return g.Range(s, opens[max(0, len(opens)-n)], to, asOf)
+		}
+		window *= 2
+	}
+}
+
+// opens lists the open times of bars of s opening in [from, to) that have
+// trading time before limit.
+func (g *Generator) opens(s Spec, from, to, limit time.Time) []time.Time {
+	start, end, ok := g.bounds(s, from, to)
+	if !ok {
+		return nil
+	}
+	if limit.Before(end) {
+		end = limit
+	}
+	var out []time.Time
+	for _, iv := range g.cal.Sessions(s.Market, start, end) {
+		sp := g.span(s, minuteOf(iv.Start))
+		for sp.Start.Before(iv.End) {
+			if n := len(out); n == 0 || !out[n-1].Equal(sp.Start) {
+				out = append(out, sp.Start)
+			}
+			sp = g.span(s, minuteOf(sp.End))
+		}
+	}
+	return out
+}
+
+// span returns the bar of s containing minute τ. Intraday bars are UTC
+// multiples of their length, computed here on minute indices because this
+// runs once per bar in the hot paths; longer bars ask the calendar.
+func (g *Generator) span(s Spec, tau int64) calendar.Interval {
+	if k := intradayMinutes(s.Timeframe); k > 0 {
+		o := tau - tau%k
+		return calendar.Interval{Start: timeOfMinute(o), End: timeOfMinute(o + k)}
+	}
+	return g.cal.BarSpan(s.Market, s.Timeframe, timeOfMinute(tau), s.Anchor)
+}
+
+// intradayMinutes returns an intraday timeframe's length in minutes, 0 for
+// daily and longer.
+func intradayMinutes(tf vendor.Timeframe) int64 {
+	switch tf {
+	case vendor.TF1m:
+		return 1
+	case vendor.TF5m:
+		return 5
+	case vendor.TF15m:
+		return 15
+	case vendor.TF30m:
+		return 30
+	case vendor.TF1h:
+		return 60
+	case vendor.TF2h:
+		return 120
+	case vendor.TF4h:
+		return 240
+	}
+	return 0
+}
+
+// Bar returns the bar of s that opens at open, as shown at asOf. Before the
+// bar's period ends it is forming: its high only rises and its low only falls
+// as asOf advances, its volume only grows, its close moves, and from the end
+// of its period on it equals the final bar exactly. ok is false when no such
+// bar exists (not a bar boundary, market closed, or not begun at asOf).
+func (g *Generator) Bar(s Spec, open, asOf time.Time) (vendor.Bar, bool, error) {
+	bars, err := g.Range(s, open, open.Add(time.Nanosecond), asOf)
+	if err != nil || len(bars) == 0 || !bars[0].Time.Equal(open) {
+		return vendor.Bar{}, false, err
+	}
+	return bars[0], true, nil
+}
+
+// Final returns the ground truth for end-to-end tests: every bar of s opening
+// in [from, to) whose period has ended at now (Time + timeframe ≤ now), with
+// the values the simulator will serve for it from then on.
+func (g *Generator) Final(s Spec, from, to, now time.Time) ([]vendor.Bar, error) {
+	bars, err := g.Range(s, from, to, now)
+	if err != nil || len(bars) == 0 {
+		return bars, err
+	}
+	last := bars[len(bars)-1]
+	if g.cal.BarSpan(s.Market, s.Timeframe, last.Time, s.Anchor).End.After(now) {
+		bars = bars[:len(bars)-1]
+	}
+	return bars, nil
+}
+
+// IsFinal reports whether the bar of s opening at open has ended at now.
+func (g *Generator) IsFinal(s Spec, open, now time.Time) bool {
+	return !g.cal.BarSpan(s.Market, s.Timeframe, open, s.Anchor).End.After(now)
+}
+
+// generate aggregates the minutes of [start, limit) (start a bar boundary,
+// limit ≤ the last bar's end, possibly mid-minute at asOf) into bars.
+func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar {
+	mdl := g.model(s.Instrument)
+	ivs := g.cal.Sessions(s.Market, start, limit)
+	if len(ivs) == 0 {
+		return nil
+	}
+	var open time.Duration
+	for _, iv := range ivs {
+		open += iv.Duration()
+	}
+	est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
+	out := make([]vendor.Bar, 0, min(est, 4096))
+	buf := make([]int64, 0, min(chunkMinutes+1, int(limit.Sub(start)/time.Minute)+2))
+	var cur acc
+	flush := func() {
+		if cur.has {
+			out = append(out, mdl.bar(cur.open, cur.m))
+		}
+	}
+	asOfMin := minuteOf(asOf)
+	asOfMS := int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
+
+	// The open of a session's first minute is the last close before it (the
+	// price was frozen while the market was closed).
+	var gapW int64
+	first := ivs[0].Start
+	gap := !g.cal.IsOpen(s.Market, first.Add(-time.Nanosecond))
+	if gap {
+		if lc, ok := g.cal.LastClose(s.Market, first); ok {
+			gapW = mdl.path.at(minuteOf(lc))
+		} else {
+			gapW = mdl.path.at(minuteOf(first))
+		}
+	}
+	for i, iv := range ivs {
+		if i > 0 {
+			gap = true // Sessions merged touching intervals: this one follows a close
+		}
+		a := minuteOf(iv.Start)
+		b := minuteOf(iv.End.Add(time.Minute - time.Nanosecond)) // ceil: a partial last minute needs its end
+		for c0 := a; c0 < b; c0 += chunkMinutes {
+			c1 := min(c0+chunkMinutes, b)
+			buf = buf[:c1-c0+1]
+			mdl.path.fill(c0, c1, buf)
+			for tau := c0; tau < c1; tau++ {
+				o := buf[tau-c0]
+				if tau == a && gap {
+					o = gapW
+				}
+				mb := mdl.minute(tau, o, buf[tau-c0+1])
+				if tau == asOfMin && asOfMS > 0 {
+					mb = mdl.partial(tau, mb, asOfMS)
+				}
+				if !cur.has || tau >= cur.endMin {
+					flush()
+					sp := g.span(s, tau)
+					cur = acc{open: sp.Start, endMin: minuteOf(sp.End)}
+				}
+				cur.add(mb)
+			}
+			gapW = buf[c1-c0]
+		}
+	}
+	flush()
+	return out
+}
+
+// minute returns minute τ's bar from the path values at its start and end:
+// wicks beyond the body and a volume, all from the minute's own hash.
+func (m *model) minute(tau, o, c int64) minuteBar {
+	h := mix64(nodeHash(m.key, tau) ^ 0x7e57_0f_ba55)
+	u1, u2, u3 := int64(h&0xffff), int64(h>>16&0xffff), int64(h>>32&0xffff)
+	up := ((u1 * u1) >> 16) * m.wickMax >> 16
+	dn := ((u2 * u2) >> 16) * m.wickMax >> 16
+	// Volume factor in 1/65536: 0.25 + 0.75·(2u)², mean 1.25, skewed like
+	// real minute volumes (many quiet minutes, a few busy ones).
+	w := 2 * u3
+	f := ((w*w)>>16)*3/4 + 16384
+	return minuteBar{o: o, h: max(o, c) + up, l: min(o, c) - dn, c: c, v: m.volPerMin * f >> 16}
+}
+
+// partial returns minute τ as seen ms milliseconds into it. Inside the minute
+// the price runs in straight lines from the open through the high and the low
+// (in an order and at times from the minute's hash) to the close, so the seen
+// high and low only widen, the close moves along the line, the volume grows
+// in proportion, and at 60 000 ms everything equals the full minute.
+func (m *model) partial(tau int64, mb minuteBar, ms int64) minuteBar {
+	h := mix64(nodeHash(m.key, tau) ^ 0x7e57_0f_ba55)
+	u4 := int64(h >> 48)
+	tA := 6000 + (u4&0xff)*94      // 6–30 s
+	tB := 30000 + (u4>>8&0x7f)*188 // 30–54 s
+	x1, x2 := mb.h, mb.l
+	if u4>>15 == 1 {
+		x1, x2 = mb.l, mb.h
+	}
+	ts := [4]int64{0, tA, tB, minuteMS}
+	vs := [4]int64{mb.o, x1, x2, mb.c}
+	out := minuteBar{o: mb.o, h: mb.o, l: mb.o, v: mb.v * ms / minuteMS}
+	for i := 1; i < 4; i++ {
+		if ms >= ts[i] {
+			out.h, out.l = max(out.h, vs[i]), min(out.l, vs[i])
+			continue
+		}
+		x := vs[i-1] + (vs[i]-vs[i-1])*(ms-ts[i-1])/(ts[i]-ts[i-1])
+		out.h, out.l, out.c = max(out.h, x), min(out.l, x), x
+		return out
+	}
+	out.c = mb.c
+	return out
+}
+
+// bar converts an accumulated bar to decimals. Turnover is volume times the
+// typical price (H+L+2C)/4, rounded down to the price's tick.
+func (m *model) bar(open time.Time, a minuteBar) vendor.Bar {
+	o := m.lastC
+	if !m.hasLast || a.o != m.lastW {
+		o = m.price(a.o)
+	}
+	h, l, c := m.price(a.h), m.price(a.l), m.price(a.c)
+	// Bars chain, so the next bar's open is usually this close: skip its exp.
+	m.lastW, m.lastC, m.hasLast = a.c, c, true
+	typ := uint64((h + l + 2*c) / 4)
+	return vendor.Bar{
+		Time:     open.UTC(),
+		Open:     decimal.New(o, m.priceScale),
+		High:     decimal.New(h, m.priceScale),
+		Low:      decimal.New(l, m.priceScale),
+		Close:    decimal.New(c, m.priceScale),
+		Volume:   decimal.New(a.v, m.volScale),
+		Turnover: decimal.Null{Decimal: m.turnover(uint64(a.v), typ), Valid: true},
+	}
+}
+
+func (m *model) turnover(v, price uint64) decimal.Decimal {
+	hi, lo := bits.Mul64(v, price)
+	div := uint64(m.pow10v)
+	if hi < div {
+		q, _ := bits.Div64(hi, lo, div)
+		if q <= 1<<62 {
+			return decimal.New(int64(q), m.priceScale)
+		}
+	}
+	x := new(big.Int).Mul(new(big.Int).SetUint64(v), new(big.Int).SetUint64(price))
+	x.Quo(x, new(big.Int).SetUint64(div))
+	return decimal.NewFromBig(x, m.priceScale)
+}
