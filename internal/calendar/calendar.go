@@ -27,7 +27,6 @@ package calendar
 import (
 	"fmt"
 	"time"
-
 	// Embed the zone database so the calendar works in minimal containers that
 	// ship no /usr/share/zoneinfo; without it New would fail there.
 	_ "time/tzdata"

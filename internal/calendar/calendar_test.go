@@ -10,10 +10,10 @@ import (
 	"github.com/syncd/syncd/internal/vendor"
 )
 
-func newCal(t testing.TB) *Calendar {
-	t.Helper()
+func newCal(tb testing.TB) *Calendar {
+	tb.Helper()
 	c, err := New()
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return c
 }
 

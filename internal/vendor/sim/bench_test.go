@@ -11,6 +11,7 @@ import (
 // benchPage measures one backward history page of 500 bars ending at a
 // different instant on each iteration, as a backfill walks.
 func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe) {
+	b.Helper()
 	g := newGen(b, 1)
 	s := spec("BENCH", m, tf)
 	end := utc(2025, 6, 1, 0, 0)

@@ -258,7 +258,7 @@ func (f Faults) Decide(seed uint64, stream string, n uint64) Fault {
 	}
 	if out.Kind != FaultTimeout && unit(mix64(base^2)) < f.Rate[FaultLatency] {
 		lat := cmpOr(f.Latency, DefaultLatency)
-		out.Delay = time.Duration(1 + mix64(base^3)%uint64(lat))
+		out.Delay = time.Duration(1 + mix64(base^3)%uint64(lat)) //nolint:gosec // hash mixing: wrapping is intended
 	}
 	out.Duplicate = unit(mix64(base^4)) < f.Rate[FaultDuplicate]
 	out.OutOfOrder = unit(mix64(base^5)) < f.Rate[FaultOutOfOrder]
@@ -297,7 +297,7 @@ func (f Fault) Truncate(body []byte) []byte {
 	if len(body) < 2 {
 		return body[:0]
 	}
-	cut := 1 + int(f.word%uint64(len(body)-1))
+	cut := 1 + int(f.word%uint64(len(body)-1)) //nolint:gosec // hash mixing: wrapping is intended
 	return body[:cut]
 }
 
@@ -343,11 +343,11 @@ func (f Fault) SpoilPage(bars []vendor.Bar, next *vendor.Bar) []vendor.Bar {
 		}
 	}
 	if f.OutOfOrder && len(out) >= 2 {
-		i := int(mix64(f.word^7) % uint64(len(out)-1))
+		i := int(mix64(f.word^7) % uint64(len(out)-1)) //nolint:gosec // hash mixing: wrapping is intended
 		out[i], out[i+1] = out[i+1], out[i]
 	}
 	if f.HighLow {
-		i := int(mix64(f.word^8) % uint64(len(out)))
+		i := int(mix64(f.word^8) % uint64(len(out))) //nolint:gosec // hash mixing: wrapping is intended
 		b := out[i]
 		b.High, b.Low = b.Low, b.High
 		if b.High.Cmp(b.Low) >= 0 { // a flat bar: push the high one tick under the low

@@ -373,7 +373,7 @@ func (m *model) bar(open time.Time, a minuteBar) vendor.Bar {
 	h, l, c := m.price(a.h), m.price(a.l), m.price(a.c)
 	// Bars chain, so the next bar's open is usually this close: skip its exp.
 	m.lastW, m.lastC, m.hasLast = a.c, c, true
-	typ := uint64((h + l + 2*c) / 4)
+	typ := uint64((h + l + 2*c) / 4) //nolint:gosec // hash mixing: wrapping is intended
 	return vendor.Bar{
 		Time:     open.UTC(),
 		Open:     decimal.New(o, m.priceScale),
@@ -381,13 +381,13 @@ func (m *model) bar(open time.Time, a minuteBar) vendor.Bar {
 		Low:      decimal.New(l, m.priceScale),
 		Close:    decimal.New(c, m.priceScale),
 		Volume:   decimal.New(a.v, m.volScale),
-		Turnover: decimal.Null{Decimal: m.turnover(uint64(a.v), typ), Valid: true},
+		Turnover: decimal.Null{Decimal: m.turnover(uint64(a.v), typ), Valid: true}, //nolint:gosec // hash mixing: wrapping is intended
 	}
 }
 
 func (m *model) turnover(v, price uint64) decimal.Decimal {
 	hi, lo := bits.Mul64(v, price)
-	div := uint64(m.pow10v)
+	div := uint64(m.pow10v) //nolint:gosec // hash mixing: wrapping is intended
 	if hi < div {
 		q, _ := bits.Div64(hi, lo, div)
 		if q <= 1<<62 {

@@ -15,10 +15,10 @@ import (
 	"github.com/syncd/syncd/internal/vendor"
 )
 
-func newGen(t testing.TB, seed uint64) *Generator {
-	t.Helper()
+func newGen(tb testing.TB, seed uint64) *Generator {
+	tb.Helper()
 	cal, err := calendar.New()
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return NewGenerator(seed, cal)
 }
 

@@ -72,7 +72,7 @@ func seriesKey(seed uint64, symbol string) uint64 {
 
 // nodeHash is the random word of minute τ on the path with the given key.
 func nodeHash(key uint64, tau int64) uint64 {
-	return mix64(key ^ (uint64(tau) * 0x9e3779b97f4a7c15))
+	return mix64(key ^ (uint64(tau) * 0x9e3779b97f4a7c15)) //nolint:gosec // hash mixing: wrapping is intended
 }
 
 // gauss maps a random word to an approximately normal integer with standard
@@ -102,7 +102,7 @@ func newPath(key uint64, sigma float64) path {
 // mid returns the value at the midpoint of [l, r] given the end values.
 func (p *path) mid(l, r, wl, wr int64) (int64, int64) {
 	m := (l + r) >> 1
-	k := 63 - bits.LeadingZeros64(uint64(r-l)) // r−l is a power of two
+	k := 63 - bits.LeadingZeros64(uint64(r-l)) //nolint:gosec // r > l, and r−l is a power of two
 	d := (gauss(nodeHash(p.key, m)) * p.mult[k]) >> ihShift
 	return m, (wl+wr)>>1 + d
 }

@@ -144,7 +144,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		// The client went away mid-answer; nothing more can be told to it.
+		return
+	}
 }
 
 // TruthBar is one ground-truth bar as /_sim/truth renders it.

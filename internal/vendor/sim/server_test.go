@@ -71,6 +71,7 @@ func (b *serverBundle) do(t *testing.T, method, path string) *httptest.ResponseR
 	return rec
 }
 
+//nolint:tparallel // the subtests read one server's counters in order
 func TestServer(t *testing.T) {
 	t.Parallel()
 	b := setupServer(t, Config{Seed: 5, Plan: plan.Plan{PerSecond: 1}})
