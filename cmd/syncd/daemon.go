@@ -38,12 +38,10 @@ type gate interface {
 }
 
 // newGate builds the quota governor for the configured plan; newVendorClient
-// builds the configured vendor's client on that gate. They are variables so the
-// governor and clients plug in where they are implemented.
+// builds the configured vendor's client on that gate. They are variables so
+// tests can substitute them.
 var (
-	newGate = func(context.Context, *Env, *store.Store) (gate, error) {
-		return nil, fmt.Errorf("quota governor: %w", errNotImplemented)
-	}
+	newGate         = buildGate
 	newVendorClient = func(*Env, vendor.Gate) (vendorClient, error) {
 		return nil, fmt.Errorf("vendor client: %w", errNotImplemented)
 	}

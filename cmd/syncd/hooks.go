@@ -26,7 +26,7 @@ import (
 // vendor cannot serve, a poll faster than the plan allows. They run inside
 // config.Load and their problems exit 2 with the built-in ones. See
 // config.Check for the contract (respect cfg.Scope, skip zero fields).
-var configChecks []config.Check
+var configChecks = []config.Check{checkPlan}
 
 // Env is what a hook receives.
 type Env struct {

@@ -359,3 +359,17 @@ func TestLoggerIsNotGlobal(t *testing.T) {
 	// The command layer must not install its logger as zap's global one.
 	require.Equal(t, zap.NewNop().Core(), zap.L().Core()) //nolint:forbidigo // checks that nobody replaced the global
 }
+
+func TestPlanChecks(t *testing.T) {
+	t.Parallel()
+	env := append(append([]string{}, syncEnv...), "SYNCD_PLAN=gold")
+	r := runReal(t, env, "backfill")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, `SYNCD_PLAN: "gold": unknown alltick plan "gold"`)
+	require.Contains(t, r.stderr, "basic, free, premium")
+
+	env = append(append([]string{}, syncEnv...), "SYNCD_PLAN=basic", "SYNCD_POLL_INTERVAL=1s")
+	r = runReal(t, env, "backfill")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "SYNCD_POLL_INTERVAL: 1s is faster than the alltick basic plan allows for latest bars (3s)")
+}
