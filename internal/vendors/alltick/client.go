@@ -1,0 +1,331 @@
+// Package alltick is the AllTick client: history pages from GET /kline, the
+// latest two bars of many series from POST /batch-kline, latest trades from
+// GET /trade-tick. Stock codes and other codes live on different endpoint
+// families; stock codes cannot page back in time.
+package alltick
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/internal/secret"
+	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/transport"
+)
+
+// DefaultBaseURL is AllTick's current public host (quote.alltick.io and
+// quote.tradeswitcher.com are older ones).
+const DefaultBaseURL = "https://quote.alltick.co"
+
+// Config sets up a Client. Zero values take the documented defaults.
+type Config struct {
+	// BaseURL; "" means DefaultBaseURL.
+	BaseURL string
+	// Token is the API key (required); it goes only into the token= query.
+	Token secret.Value
+	// HTTPClient; nil means transport.NewHTTPClient(0).
+	HTTPClient *http.Client
+	// Gate every request passes; nil means vendor.Open{}.
+	Gate vendor.Gate
+	// BatchMax caps groups per /batch-kline (the plan's); 0 means BatchMax.
+	BatchMax int
+	// TradeMax caps codes per /trade-tick; 0 means 50 (URL length).
+	TradeMax int
+	Logger   *zap.Logger
+}
+
+// Client talks to AllTick. Safe for concurrent use.
+type Client struct {
+	base     string
+	token    secret.Value
+	caller   *transport.Caller
+	batchMax int
+	tradeMax int
+	log      *zap.Logger
+}
+
+// New returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token.IsZero() {
+		return nil, errors.New("new alltick client: Token is required")
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if _, err := url.Parse(base); err != nil {
+		return nil, fmt.Errorf("new alltick client: base URL: %w", err)
+	}
+	c := &Client{base: base, token: cfg.Token, batchMax: cfg.BatchMax, tradeMax: cfg.TradeMax, log: cfg.Logger,
+		caller: transport.New(transport.Config{Vendor: vendor.AllTick, HTTPClient: cfg.HTTPClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()}})}
+	if c.batchMax <= 0 || c.batchMax > BatchMax {
+		c.batchMax = BatchMax
+	}
+	if c.tradeMax <= 0 {
+		c.tradeMax = 50
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	return c, nil
+}
+
+// Name returns vendor.AllTick.
+func (c *Client) Name() string { return vendor.AllTick }
+
+// Capabilities says what AllTick serves for symbol.
+func (c *Client) Capabilities(symbol string) (vendor.Capabilities, error) {
+	return capabilities(symbol, c.batchMax)
+}
+
+func trace() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (c *Client) url(prefix, path string, q url.Values) string {
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("token", c.token.Reveal())
+	return c.base + prefix + path + "?" + q.Encode()
+}
+
+// History returns up to limit bars at or before end (zero: the latest),
+// ascending and deduplicated. Stock codes take no end time.
+func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe, end time.Time, limit int) (vendor.Page, error) {
+	caps, err := c.Capabilities(symbol)
+	if err != nil {
+		return vendor.Page{}, err
+	}
+	if err := caps.CheckTimeframe(symbol, tf); err != nil {
+		return vendor.Page{}, err
+	}
+	if !end.IsZero() && !caps.PagesBack {
+		return vendor.Page{}, fmt.Errorf("%w: AllTick serves stock code %s only from the latest bar back (no end time)", vendor.ErrUnsupported, symbol)
+	}
+	limit = min(max(limit, 1), PageSize)
+	q := KlineQuery{Code: symbol, KlineType: KlineTypes[tf], QueryKlineNum: limit}
+	if !end.IsZero() {
+		q.KlineTimestampEnd = end.Unix()
+	}
+	query, err := json.Marshal(Request[KlineQuery]{Trace: trace(), Data: q})
+	if err != nil {
+		return vendor.Page{}, fmt.Errorf("encode kline query: %w", err)
+	}
+	series := vendor.Series{Vendor: vendor.AllTick, Symbol: symbol, Timeframe: tf}
+	page := vendor.Page{Requested: limit}
+	err = c.caller.Do(ctx, vendor.EndpointHistory, 1, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, c.url(PathPrefix(symbol), "/kline", url.Values{"query": {string(query)}}), nil)
+	}, func(r transport.Response) error {
+		data, err := envelope(r, vendor.EndpointHistory)
+		if err != nil {
+			return err
+		}
+		var kd KlineData
+		if err := json.Unmarshal(data, &kd); err != nil {
+			return protocol(vendor.EndpointHistory, "kline data", err)
+		}
+		if kd.Code != "" && kd.Code != symbol {
+			return protocol(vendor.EndpointHistory, "kline data", fmt.Errorf("answer for %q, asked for %q", kd.Code, symbol))
+		}
+		page.Bars, page.Rejects = decodeBars(series, kd.KlineList)
+		return nil
+	})
+	return page, err
+}
+
+// decodeBars decodes each element on its own, so one bad bar becomes a reject
+// and the rest are kept; the result is ascending with duplicates removed.
+func decodeBars(s vendor.Series, raw []json.RawMessage) ([]vendor.Bar, []vendor.Reject) {
+	bars := make([]vendor.Bar, 0, len(raw))
+	var rejects []vendor.Reject
+	for _, el := range raw {
+		var b Bar
+		if err := json.Unmarshal(el, &b); err != nil {
+			rejects = append(rejects, vendor.Reject{Series: s, Raw: el, Reason: err.Error()})
+			continue
+		}
+		if b.Timestamp == 0 {
+			rejects = append(rejects, vendor.Reject{Series: s, Raw: el, Reason: "missing timestamp"})
+			continue
+		}
+		bars = append(bars, b.ToBar())
+	}
+	slices.SortStableFunc(bars, func(a, b vendor.Bar) int { return a.Time.Compare(b.Time) })
+	// Keep the last of equal times in the vendor's order.
+	out := bars[:0]
+	for i, b := range bars {
+		if i+1 < len(bars) && bars[i+1].Time.Equal(b.Time) {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, rejects
+}
+
+// Latest fetches the latest two bars of every series: stock and other codes
+// in separate requests, each at most BatchMax groups. A request refused for
+// an invalid or unauthorised code is split in halves until the code is found,
+// so one bad code never stalls the others.
+func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Latest, error) {
+	out := vendor.Latest{Bars: map[vendor.Series][]vendor.Bar{}, Invalid: map[vendor.Series]error{}}
+	var stock, other []vendor.Series
+	for _, s := range series {
+		if err := checkCode(s.Symbol); err != nil {
+			out.Invalid[s] = err
+			continue
+		}
+		if _, ok := KlineTypes[s.Timeframe]; !ok {
+			out.Invalid[s] = fmt.Errorf("%w: timeframe %s", vendor.ErrUnsupported, s.Timeframe)
+			continue
+		}
+		if IsStock(s.Symbol) {
+			stock = append(stock, s)
+		} else {
+			other = append(other, s)
+		}
+	}
+	var firstErr error
+	for _, group := range [][]vendor.Series{stock, other} {
+		for chunk := range slices.Chunk(group, c.batchMax) {
+			if err := c.latestIsolating(ctx, chunk, &out); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return out, firstErr
+}
+
+func (c *Client) latestIsolating(ctx context.Context, groups []vendor.Series, out *vendor.Latest) error {
+	err := c.latestOnce(ctx, groups, out)
+	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
+		if err != nil {
+			out.Missing = append(out.Missing, groups...)
+		}
+		return err
+	}
+	if len(groups) == 1 {
+		out.Invalid[groups[0]] = &vendor.InvalidSymbolsError{Symbols: []string{groups[0].Symbol}, Err: err}
+		return nil
+	}
+	mid := len(groups) / 2
+	errA := c.latestIsolating(ctx, groups[:mid], out)
+	errB := c.latestIsolating(ctx, groups[mid:], out)
+	return errors.Join(errA, errB)
+}
+
+func (c *Client) latestOnce(ctx context.Context, groups []vendor.Series, out *vendor.Latest) error {
+	q := BatchQuery{DataList: make([]KlineQuery, len(groups))}
+	want := make(map[[2]string]vendor.Series, len(groups))
+	for i, s := range groups {
+		q.DataList[i] = KlineQuery{Code: s.Symbol, KlineType: KlineTypes[s.Timeframe], QueryKlineNum: 2}
+		want[[2]string{s.Symbol, strconv.Itoa(KlineTypes[s.Timeframe])}] = s
+	}
+	body, err := json.Marshal(Request[BatchQuery]{Trace: trace(), Data: q})
+	if err != nil {
+		return fmt.Errorf("encode batch query: %w", err)
+	}
+	return c.caller.Do(ctx, vendor.EndpointLatest, len(groups), func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(PathPrefix(groups[0].Symbol), "/batch-kline", nil), strings.NewReader(string(body)))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		return req, nil
+	}, func(r transport.Response) error {
+		data, err := envelope(r, vendor.EndpointLatest)
+		if err != nil {
+			return err
+		}
+		var bd BatchData
+		if err := json.Unmarshal(data, &bd); err != nil {
+			return protocol(vendor.EndpointLatest, "batch data", err)
+		}
+		seen := map[vendor.Series]bool{}
+		for _, g := range bd.KlineList {
+			s, ok := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]
+			if !ok {
+				raw, _ := json.Marshal(g)
+				out.Rejects = append(out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.AllTick, Symbol: g.Code},
+					Raw: raw, Reason: "answer for a series that was not requested"})
+				continue
+			}
+			bars, rejects := decodeBars(s, g.KlineData)
+			out.Rejects = append(out.Rejects, rejects...)
+			if len(bars) > 0 {
+				out.Bars[s] = bars
+				seen[s] = true
+			}
+		}
+		for _, s := range groups {
+			if !seen[s] {
+				out.Missing = append(out.Missing, s)
+			}
+		}
+		return nil
+	})
+}
+
+// Trades fetches the latest trade of each symbol, at most TradeMax per request.
+func (c *Client) Trades(ctx context.Context, symbols []string) ([]vendor.Trade, error) {
+	var out []vendor.Trade
+	byPrefix := map[string][]string{}
+	for _, s := range symbols {
+		if err := checkCode(s); err != nil {
+			return nil, err
+		}
+		byPrefix[PathPrefix(s)] = append(byPrefix[PathPrefix(s)], s)
+	}
+	for prefix, codes := range byPrefix {
+		for chunk := range slices.Chunk(codes, c.tradeMax) {
+			q := TradeQuery{SymbolList: make([]Symbol, len(chunk))}
+			for i, s := range chunk {
+				q.SymbolList[i] = Symbol{Code: s}
+			}
+			query, err := json.Marshal(Request[TradeQuery]{Trace: trace(), Data: q})
+			if err != nil {
+				return nil, fmt.Errorf("encode trade query: %w", err)
+			}
+			err = c.caller.Do(ctx, vendor.EndpointTrades, len(chunk), func(ctx context.Context) (*http.Request, error) {
+				return http.NewRequestWithContext(ctx, http.MethodGet, c.url(prefix, "/trade-tick", url.Values{"query": {string(query)}}), nil)
+			}, func(r transport.Response) error {
+				data, err := envelope(r, vendor.EndpointTrades)
+				if err != nil {
+					return err
+				}
+				var td TradeData
+				if err := json.Unmarshal(data, &td); err != nil {
+					return protocol(vendor.EndpointTrades, "trade data", err)
+				}
+				for _, el := range td.TickList {
+					var t Tick
+					if err := json.Unmarshal(el, &t); err != nil {
+						c.log.Warn("trade rejected", zap.String("reason", err.Error()))
+						continue
+					}
+					out = append(out, vendor.Trade{Symbol: t.Code, Time: time.UnixMilli(int64(t.TickTime)).UTC(), Price: t.Price,
+						Volume: t.Volume, Turnover: t.Turnover, Seq: t.Seq, Direction: t.TradeDirection})
+				}
+				return nil
+			})
+			if err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
+}

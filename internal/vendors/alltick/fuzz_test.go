@@ -1,0 +1,71 @@
+package alltick
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/syncd/syncd/internal/decimal"
+	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/transport"
+)
+
+func mustDec(s string) decimal.Decimal { return decimal.MustParse(s) }
+
+// FuzzDecodeKline feeds arbitrary bodies through the envelope and bar decoding
+// used by History: it must never panic, and every bar it keeps has a sane time.
+func FuzzDecodeKline(f *testing.F) {
+	f.Add([]byte(`{"ret":200,"msg":"ok","trace":"x","data":{"code":"857.HK","kline_type":1,"kline_list":[{"timestamp":"1677829200","open_price":"136.421","close_price":"136.412","high_price":"136.422","low_price":"136.407","volume":"0","turnover":"0"}]}}`))
+	f.Add([]byte(`{"ret":605,"msg":"too many requests"}`))
+	f.Add([]byte(`{"ret":200,"data":{"kline_list":[{"timestamp":1677829200000}]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		data, err := envelope(transport.Response{Status: 200, Body: body}, vendor.EndpointHistory)
+		if err != nil {
+			return
+		}
+		var kd KlineData
+		if json.Unmarshal(data, &kd) != nil {
+			return
+		}
+		bars, _ := decodeBars(vendor.Series{Symbol: "X"}, kd.KlineList)
+		for i, b := range bars {
+			if b.Time.Unix() <= 0 || b.Time.Unix() >= unitBoundary {
+				t.Fatalf("implausible bar time %v", b.Time)
+			}
+			if i > 0 && !bars[i-1].Time.Before(b.Time) {
+				t.Fatal("bars not strictly ascending")
+			}
+		}
+	})
+}
+
+// FuzzDecodeBatch covers /batch-kline answers.
+func FuzzDecodeBatch(f *testing.F) {
+	f.Add([]byte(`{"ret":200,"msg":"ok","trace":"x","data":{"kline_list":[{"code":"700.HK","kline_type":1,"kline_data":[{"timestamp":"1677829200","open_price":"1","close_price":"1","high_price":"1","low_price":"1","volume":"0","turnover":"0"}]}]}}`))
+	f.Fuzz(func(_ *testing.T, body []byte) {
+		data, err := envelope(transport.Response{Status: 200, Body: body}, vendor.EndpointLatest)
+		if err != nil {
+			return
+		}
+		var bd BatchData
+		if json.Unmarshal(data, &bd) != nil {
+			return
+		}
+		for _, g := range bd.KlineList {
+			decodeBars(vendor.Series{Symbol: g.Code}, g.KlineData)
+		}
+	})
+}
+
+// FuzzDecodeTick covers /trade-tick elements.
+func FuzzDecodeTick(f *testing.F) {
+	f.Add([]byte(`{"code":"857.HK","seq":"30841439","tick_time":"1677831545217","price":"136.302","volume":"0","turnover":"0","trade_direction":0}`))
+	f.Fuzz(func(t *testing.T, el []byte) {
+		var tk Tick
+		if json.Unmarshal(el, &tk) != nil {
+			return
+		}
+		if tk.TickTime != 0 && int64(tk.TickTime) < unitBoundary {
+			t.Fatalf("seconds accepted as milliseconds: %d", tk.TickTime)
+		}
+	})
+}
