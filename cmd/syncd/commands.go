@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/plan"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -120,6 +121,8 @@ func checkSimulate(env *Env) []string {
 	}
 	if strings.TrimSpace(o.Plan) == "" {
 		problems = append(problems, "-plan: is empty (example: free)")
+	} else if _, err := plan.Lookup(o.Vendor, o.Plan); err != nil && slices.Contains(vendor.Names, o.Vendor) {
+		problems = append(problems, fmt.Sprintf("-plan: %v", err))
 	}
 	if err := config.CheckListenAddr(o.Listen); err != nil {
 		problems = append(problems, fmt.Sprintf("-listen: %q %s (example: 127.0.0.1:9400)", o.Listen, err))

@@ -42,9 +42,7 @@ type gate interface {
 // tests can substitute them.
 var (
 	newGate         = buildGate
-	newVendorClient = func(*Env, vendor.Gate) (vendorClient, error) {
-		return nil, fmt.Errorf("vendor client: %w", errNotImplemented)
-	}
+	newVendorClient = buildVendorClient
 )
 
 // parts is everything a fetching process wires together.

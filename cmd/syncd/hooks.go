@@ -134,6 +134,4 @@ func runStatus(ctx context.Context, env *Env) error {
 
 // runSimulate is `syncd simulate`: serve env.Simulate.Vendor's wire format on
 // env.Simulate.Listen until ctx ends.
-func runSimulate(_ context.Context, _ *Env) error {
-	return errNotImplemented
-}
+func runSimulate(ctx context.Context, env *Env) error { return simulate(ctx, env) }

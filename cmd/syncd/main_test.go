@@ -94,7 +94,7 @@ func TestStubsSayNotImplemented(t *testing.T) {
 		args    []string
 		environ []string
 	}{
-		{[]string{"simulate", "-vendor", "qos", "-listen", "127.0.0.1:0"}, nil},
+		{[]string{"simulate", "-vendor", "qos", "-plan", "default", "-listen", "127.0.0.1:0"}, nil},
 	} {
 		r := runReal(t, tc.environ, tc.args...)
 		require.Equal(t, exitFailure, r.code, tc.args)

@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/logging"
@@ -11,6 +17,8 @@ import (
 	"github.com/syncd/syncd/internal/quota"
 	"github.com/syncd/syncd/internal/store"
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/alltick"
+	"github.com/syncd/syncd/internal/vendors/sim"
 )
 
 // buildGate builds the quota governor for the configured plan, its daily
@@ -44,4 +52,64 @@ func checkPlan(cfg *config.Config) []config.Problem {
 			Example: minIv.String()}}
 	}
 	return nil
+}
+
+// buildVendorClient builds the configured vendor's client on g.
+func buildVendorClient(env *Env, g vendor.Gate) (vendorClient, error) {
+	cfg := env.Config
+	p, err := plan.Lookup(cfg.Vendor, cfg.Plan)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Vendor == vendor.AllTick {
+		return alltick.New(alltick.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
+			TradeMax: p.TradeCodesMax, Logger: logging.Component(env.Log, "alltick")})
+	}
+	return nil, fmt.Errorf("%s client: %w", cfg.Vendor, errNotImplemented)
+}
+
+// simulate serves the vendor simulator until ctx ends.
+func simulate(ctx context.Context, env *Env) error {
+	o := env.Simulate
+	p, err := plan.Lookup(o.Vendor, o.Plan)
+	if err != nil {
+		return err
+	}
+	faults, err := sim.ParseFaults(o.Faults)
+	if err != nil {
+		return err
+	}
+	handler, err := sim.Handler(o.Vendor)
+	if err != nil {
+		return fmt.Errorf("simulate %s: %w", o.Vendor, errNotImplemented)
+	}
+	srv, err := sim.New(sim.Config{Seed: uint64(o.Seed), Plan: p, Faults: faults, RootVendor: o.Vendor, //nolint:gosec // any seed will do
+		Logger: logging.Component(env.Log, "sim"), Clock: env.Clock})
+	if err != nil {
+		return err
+	}
+	if err := srv.RegisterVendor(o.Vendor, handler); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Listen, err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	env.Log.Info("simulator serving", zap.String("vendor", o.Vendor), zap.String("plan", p.Name), zap.String("addr", ln.Addr().String()),
+		zap.String("faults", faults.String()))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return ctx.Err()
 }

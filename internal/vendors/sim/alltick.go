@@ -1,0 +1,244 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/syncd/syncd/internal/calendar"
+	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/alltick"
+)
+
+// InvalidCodePrefix marks codes the simulator treats as unknown to the vendor,
+// so tests can exercise bad-code answers: any code starting with it.
+const InvalidCodePrefix = "INVALID"
+
+// AllTick serves AllTick's wire format: GET /kline, POST /batch-kline and GET
+// /trade-tick under both endpoint families, with AllTick's envelope, ret
+// codes, page size and the rule that stock codes ignore an end time.
+func AllTick(core *Core) http.Handler {
+	h := &allTickHandler{core: core}
+	mux := http.NewServeMux()
+	for _, prefix := range []string{alltick.StockPrefix, alltick.OtherPrefix} {
+		stock := prefix == alltick.StockPrefix
+		mux.HandleFunc("GET "+prefix+"/kline", func(w http.ResponseWriter, r *http.Request) { h.kline(w, r, stock) })
+		mux.HandleFunc("POST "+prefix+"/batch-kline", func(w http.ResponseWriter, r *http.Request) { h.batch(w, r, stock) })
+		mux.HandleFunc("GET "+prefix+"/trade-tick", func(w http.ResponseWriter, r *http.Request) { h.trades(w, r, stock) })
+	}
+	return mux
+}
+
+type allTickHandler struct{ core *Core }
+
+// allTickSpec is the generator's view of an AllTick series. Stocks' daily
+// bars start at exchange-local midnight, everything else's at UTC midnight.
+func allTickSpec(code string, tf vendor.Timeframe) Spec {
+	m := alltick.MarketOf(code)
+	anchor := calendar.AnchorUTC
+	if alltick.IsStock(code) {
+		anchor = calendar.AnchorExchange
+	}
+	return Spec{Instrument: NewInstrument(code, m), Timeframe: tf, Anchor: anchor}
+}
+
+// AllTickSpec exposes the spec for ground-truth comparisons in tests.
+func AllTickSpec(code string, tf vendor.Timeframe) Spec { return allTickSpec(code, tf) }
+
+func (h *allTickHandler) answer(w http.ResponseWriter, trace string, ret int, msg string, data any) []byte {
+	env := alltick.Envelope{Ret: ret, Msg: msg, Trace: trace}
+	if data != nil {
+		raw, err := json.Marshal(data)
+		if err != nil {
+			env.Ret, env.Msg = 500, "internal error"
+		}
+		env.Data = raw
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		body = []byte(`{"ret":500,"msg":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return body
+}
+
+// begin authenticates, admits against the plan and plays the call's response
+// fault. It returns nil when the answer has been written already.
+func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace string, ep vendor.Endpoint, items int) *Call {
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		h.write(w, nil, h.answer(w, trace, alltick.RetTokenInvalid, "token invalid", nil))
+		return nil
+	}
+	call := h.core.Begin(r.Context(), vendor.AllTick, token, ep, items)
+	if !call.Decision.Allowed {
+		ret, msg := alltick.RetTooManyRequests, "too many requests"
+		if call.Decision.Reason == ReasonBatch {
+			ret, msg = alltick.RetLevelNotEnough, "token level not enough"
+		}
+		h.write(w, nil, h.answer(w, trace, ret, msg, nil))
+		return nil
+	}
+	if err := call.Fault.Wait(r.Context()); err != nil {
+		return nil
+	}
+	switch call.Fault.Kind {
+	case FaultTimeout:
+		return nil // Wait hung until the bound; the client has given up
+	case FaultServerError:
+		w.WriteHeader(call.Fault.Status)
+		_, _ = io.WriteString(w, "<html><body>upstream error</body></html>")
+		return nil
+	case FaultRateLimit:
+		h.write(w, nil, h.answer(w, trace, alltick.RetTooManyRequests, "too many requests", nil))
+		return nil
+	}
+	return call
+}
+
+// write sends body, applying the call's malformed or truncated fault.
+func (h *allTickHandler) write(w http.ResponseWriter, call *Call, body []byte) {
+	if call != nil {
+		switch call.Fault.Kind {
+		case FaultMalformed:
+			body = call.Fault.Malform(body)
+		case FaultTruncated:
+			// Promise the whole body, send part of it: the client sees a short read.
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(call.Fault.Truncate(body)) //nolint:gosec // JSON for a test client, never rendered as HTML
+			return
+		}
+	}
+	_, _ = w.Write(body) //nolint:gosec // JSON for a test client, never rendered as HTML
+}
+
+func badCode(code string, stock bool) bool {
+	return code == "" || strings.HasPrefix(code, InvalidCodePrefix) || alltick.IsStock(code) != stock
+}
+
+func (h *allTickHandler) kline(w http.ResponseWriter, r *http.Request, stock bool) {
+	var req alltick.Request[alltick.KlineQuery]
+	if err := json.Unmarshal([]byte(r.URL.Query().Get("query")), &req); err != nil || req.Trace == "" {
+		h.write(w, nil, h.answer(w, "", alltick.RetQueryInvalid, "query invalid", nil))
+		return
+	}
+	call := h.begin(w, r, req.Trace, vendor.EndpointHistory, 1)
+	if call == nil {
+		return
+	}
+	q := req.Data
+	tf, ok := alltick.TimeframeOf(q.KlineType)
+	if !ok || q.QueryKlineNum <= 0 || (stock && (tf == vendor.TF2h || tf == vendor.TF4h)) {
+		h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, "request data param invalid", nil))
+		return
+	}
+	if badCode(q.Code, stock) {
+		h.write(w, call, h.answer(w, req.Trace, alltick.RetCodeInvalid, "code invalid", nil))
+		return
+	}
+	end := call.Now
+	if q.KlineTimestampEnd > 0 && !stock {
+		end = time.Unix(q.KlineTimestampEnd, 0)
+	}
+	bars, err := h.core.Page(call, allTickSpec(q.Code, tf), end, min(q.QueryKlineNum, alltick.PageSize))
+	if err != nil {
+		h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, err.Error(), nil))
+		return
+	}
+	data := alltick.KlineData{Code: q.Code, KlineType: q.KlineType, KlineList: encodeAllTickBars(bars)}
+	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
+}
+
+func encodeAllTickBars(bars []vendor.Bar) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(bars))
+	for _, b := range bars {
+		raw, err := json.Marshal(alltick.FromBar(b))
+		if err != nil {
+			continue // cannot happen: every field marshals
+		}
+		out = append(out, raw)
+	}
+	return out
+}
+
+func (h *allTickHandler) batch(w http.ResponseWriter, r *http.Request, stock bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || len(body) == 0 {
+		h.write(w, nil, h.answer(w, "", alltick.RetBodyEmpty, "body empty", nil))
+		return
+	}
+	var req alltick.Request[alltick.BatchQuery]
+	if err := json.Unmarshal(body, &req); err != nil || req.Trace == "" {
+		h.write(w, nil, h.answer(w, "", alltick.RetBadHeader, "request header param invalid", nil))
+		return
+	}
+	call := h.begin(w, r, req.Trace, vendor.EndpointLatest, len(req.Data.DataList))
+	if call == nil {
+		return
+	}
+	var data alltick.BatchData
+	for _, q := range req.Data.DataList {
+		if badCode(q.Code, stock) {
+			// One bad code fails the whole request, as AllTick does.
+			h.write(w, call, h.answer(w, req.Trace, alltick.RetCodeInvalid, "code invalid", nil))
+			return
+		}
+		tf, ok := alltick.TimeframeOf(q.KlineType)
+		if !ok {
+			h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, "request data param invalid", nil))
+			return
+		}
+		bars, err := h.core.Latest(call, allTickSpec(q.Code, tf), min(max(q.QueryKlineNum, 1), 2))
+		if err != nil {
+			h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, err.Error(), nil))
+			return
+		}
+		data.KlineList = append(data.KlineList, alltick.BatchGroup{Code: q.Code, KlineType: q.KlineType, KlineData: encodeAllTickBars(bars)})
+	}
+	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
+}
+
+// trades serves the latest trade as the close of the current 1m bar.
+func (h *allTickHandler) trades(w http.ResponseWriter, r *http.Request, stock bool) {
+	var req alltick.Request[alltick.TradeQuery]
+	if err := json.Unmarshal([]byte(r.URL.Query().Get("query")), &req); err != nil || req.Trace == "" {
+		h.write(w, nil, h.answer(w, "", alltick.RetQueryInvalid, "query invalid", nil))
+		return
+	}
+	call := h.begin(w, r, req.Trace, vendor.EndpointTrades, len(req.Data.SymbolList))
+	if call == nil {
+		return
+	}
+	var data alltick.TradeData
+	for i, s := range req.Data.SymbolList {
+		if badCode(s.Code, stock) {
+			continue // AllTick drops codes it does not serve
+		}
+		bars, err := h.core.Latest(call, allTickSpec(s.Code, vendor.TF1m), 1)
+		if err != nil || len(bars) == 0 {
+			continue
+		}
+		b := bars[len(bars)-1]
+		raw, err := json.Marshal(alltick.Tick{Code: s.Code, Seq: strconv.FormatUint(call.N*1000+uint64(i), 10),
+			TickTime: alltick.Millis(call.Now.UnixMilli()), Price: b.Close, Volume: b.Volume})
+		if err != nil {
+			continue
+		}
+		data.TickList = append(data.TickList, raw)
+	}
+	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
+}
+
+var errUnknownVendor = errors.New("the simulator does not serve this vendor yet")
+
+// Handler returns the wire-format handler for a vendor name.
+func Handler(name string) (VendorHandler, error) {
+	if name == vendor.AllTick {
+		return AllTick, nil
+	}
+	return nil, errUnknownVendor
+}
