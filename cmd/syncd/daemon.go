@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/backfill"
+	"github.com/syncd/syncd/internal/calendar"
 	"github.com/syncd/syncd/internal/incremental"
 	"github.com/syncd/syncd/internal/leader"
 	"github.com/syncd/syncd/internal/logging"
@@ -182,7 +183,11 @@ func (p *parts) fetch(ctx context.Context, env *Env) error {
 	if interval == 0 {
 		interval = p.gate.Plan().MinInterval(vendor.EndpointLatest)
 	}
-	poller, err := incremental.New(incremental.Config{Client: p.client, Store: p.store, Series: p.series, Caps: p.caps,
+	cal, err := calendar.New()
+	if err != nil {
+		return err
+	}
+	poller, err := incremental.New(incremental.Config{Client: p.client, Store: p.store, Series: p.series, Caps: p.caps, Calendar: cal,
 		PlanMax: p.gate.Plan().BatchMax, Interval: interval, Healer: bf, Clock: env.Clock,
 		Logger: logging.Component(env.Log, "poller"), Lane: p.gate.Live})
 	if err != nil {

@@ -78,6 +78,8 @@ type Result struct {
 	Quarantined int
 	// Unavailable lists the ranges recorded as empty or unavailable from the vendor.
 	Unavailable []Coverage
+	// Oldest is the oldest bar stored by this run's deep walk (zero if none).
+	Oldest time.Time
 	Err         error
 }
 
@@ -179,7 +181,7 @@ func (e *Engine) Sync(ctx context.Context, s vendor.Series) Result {
 	defer lock.Unlock()
 	r := Result{Series: s}
 	r.Err = e.sync(ctx, s, &r)
-	e.report(s, false, &r, State{}, true)
+	e.report(s, false, &r, State{Oldest: r.Oldest}, true)
 	if r.Err != nil && ctx.Err() == nil {
 		e.log.Warn("backfill series failed", zap.Stringer("series", s), zap.Error(r.Err))
 	}

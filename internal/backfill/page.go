@@ -160,6 +160,7 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 		w.end = pageOldest
 		if !w.heal {
 			w.oldest = pageOldest
+			r.Oldest = pageOldest
 		}
 	}
 	w.done = ended
