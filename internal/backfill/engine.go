@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -52,6 +53,10 @@ type Config struct {
 	// Progress, if set, is called after every committed page and when a series
 	// finishes. It must not block.
 	Progress func(Progress)
+	// GroupPages is how many deep-backfill pages of different series Run may
+	// commit in one transaction when the Store is a GroupCommitter; default 8,
+	// 1 disables grouping.
+	GroupPages int
 }
 
 // Progress reports one series' advance.
@@ -80,7 +85,7 @@ type Result struct {
 	Unavailable []Coverage
 	// Oldest is the oldest bar stored by this run's deep walk (zero if none).
 	Oldest time.Time
-	Err         error
+	Err    error
 }
 
 // Engine brings series to their horizon and heals their heads.
@@ -91,6 +96,7 @@ type Engine struct {
 
 	mu    sync.Mutex
 	locks map[vendor.Series]*sync.Mutex
+	group atomic.Pointer[grouper]
 }
 
 // New validates cfg and returns an Engine.
@@ -116,6 +122,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
 	}
+	if cfg.GroupPages <= 0 {
+		cfg.GroupPages = 8
+	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, locks: map[vendor.Series]*sync.Mutex{}}
 	if e.log == nil {
 		e.log = zap.NewNop()
@@ -130,6 +139,17 @@ func New(cfg Config) (*Engine, error) {
 // results in input order. When some fail, the error is a *PartialError naming
 // them; the others were brought to their horizon all the same.
 func (e *Engine) Run(ctx context.Context, series []vendor.Series) ([]Result, error) {
+	if gc, ok := e.cfg.Store.(GroupCommitter); ok && e.cfg.GroupPages > 1 && len(series) > 1 {
+		g := newGrouper(gc, e.cfg.GroupPages)
+		gctx, stop := context.WithCancel(ctx)
+		var gw sync.WaitGroup
+		gw.Go(func() { g.run(gctx) })
+		if e.group.CompareAndSwap(nil, g) {
+			defer e.group.Store(nil)
+		}
+		defer gw.Wait()
+		defer stop()
+	}
 	results := make([]Result, len(series))
 	sem := make(chan struct{}, e.cfg.Concurrency)
 	var wg sync.WaitGroup

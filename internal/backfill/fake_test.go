@@ -195,3 +195,44 @@ func (m *memStore) checkExact(t *testing.T, from, to time.Time, bad map[time.Tim
 		t.Fatalf("stored %d bars, want %d", len(m.bars), want)
 	}
 }
+
+// groupStore keeps one memStore per series and also commits groups,
+// counting them.
+type groupStore struct {
+	mu              sync.Mutex
+	per             map[vendor.Series]*memStore
+	groups, grouped int
+}
+
+func (g *groupStore) of(s vendor.Series) *memStore {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.per[s] == nil {
+		g.per[s] = newMemStore()
+	}
+	return g.per[s]
+}
+
+func (g *groupStore) SeriesState(ctx context.Context, s vendor.Series) (State, error) {
+	return g.of(s).SeriesState(ctx, s)
+}
+
+func (g *groupStore) Commit(ctx context.Context, c Commit) (Written, error) {
+	return g.of(c.Series).Commit(ctx, c)
+}
+
+func (g *groupStore) CommitMany(ctx context.Context, cs []Commit) ([]Written, error) {
+	g.mu.Lock()
+	g.groups++
+	g.grouped += len(cs)
+	g.mu.Unlock()
+	out := make([]Written, len(cs))
+	for i, c := range cs {
+		w, err := g.Commit(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = w
+	}
+	return out, nil
+}

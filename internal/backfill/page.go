@@ -148,7 +148,7 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 		c.Exhausted, c.ExhaustedAt = true, below
 	}
 
-	written, err := e.cfg.Store.Commit(ctx, c)
+	written, err := e.commit(ctx, c)
 	if err != nil {
 		return fmt.Errorf("commit history page: %w", err)
 	}
@@ -198,6 +198,15 @@ func (w *walk) trackGap(c *Commit, ended bool, pageOldest time.Time) {
 	default:
 		c.GapFrom, c.MoveGap, c.GapTo = w.stop, true, pageOldest
 	}
+}
+
+// commit writes a page, grouped with other series' fast-path pages while Run
+// has a grouper going.
+func (e *Engine) commit(ctx context.Context, c Commit) (Written, error) {
+	if g := e.group.Load(); g != nil && c.AllNew {
+		return g.submit(ctx, c)
+	}
+	return e.cfg.Store.Commit(ctx, c)
 }
 
 // plausible reports whether a bar's open time lies in the requested window,

@@ -197,3 +197,72 @@ WHERE vendor = $1 AND symbol = $2 AND timeframe = $3 AND gap_from = $4`, append(
 	}
 	return nil
 }
+
+// CommitMany applies several backfill pages, usually of different series, in
+// one transaction: the fast path's group commit. Either all commit or none.
+func (s *Store) CommitMany(ctx context.Context, cs []backfill.Commit) ([]backfill.Written, error) {
+	type prepared struct {
+		rows []Row
+		q    []Quarantined
+	}
+	preps := make([]prepared, len(cs))
+	var oldest, newest time.Time
+	for i, c := range cs {
+		rows := make([]Row, len(c.Bars))
+		for j, b := range c.Bars {
+			rows[j] = Row{Series: c.Series, Bar: b.Bar, Final: b.Final}
+		}
+		q := make([]Quarantined, len(c.Quarantine))
+		for j, r := range c.Quarantine {
+			q[j] = Quarantined{Series: c.Series, Time: r.Time, Reason: r.Reason, Raw: r.Raw}
+		}
+		preps[i] = prepared{rows, q}
+		if len(rows) > 0 {
+			o, n := span(rows)
+			if oldest.IsZero() || o.Before(oldest) {
+				oldest = o
+			}
+			if n.After(newest) {
+				newest = n
+			}
+		}
+	}
+	if !oldest.IsZero() {
+		if err := s.EnsurePartitions(ctx, oldest, newest); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]backfill.Written, len(cs))
+	run := func(fast bool) error {
+		return s.tx(ctx, "commit backfill pages", func(tx pgx.Tx) error {
+			for i, c := range cs {
+				var cnt Counts
+				var err error
+				if fast && c.AllNew {
+					cnt, err = s.copyRows(ctx, tx, preps[i].rows)
+				} else {
+					cnt, err = s.upsertRows(ctx, tx, preps[i].rows)
+				}
+				if err != nil {
+					return err
+				}
+				if err := s.commitBookkeeping(ctx, tx, c, preps[i].rows, preps[i].q); err != nil {
+					return err
+				}
+				out[i] = backfill.Written{Inserted: cnt.Inserted, Updated: cnt.Updated, Unchanged: cnt.Unchanged}
+			}
+			if s.failAfterBars != nil {
+				return s.failAfterBars()
+			}
+			return nil
+		})
+	}
+	err := run(true)
+	if isCode(err, codeUniqueViolation) {
+		err = run(false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

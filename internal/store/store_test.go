@@ -335,3 +335,29 @@ func TestStatus(t *testing.T) {
 	require.Len(t, r.Quota, 1)
 	require.EqualValues(t, 20, r.Quota[0].Used)
 }
+
+func TestCommitManyIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	eth := vendor.Series{Vendor: "alltick", Symbol: "ETHUSDT", Timeframe: vendor.TF1m}
+	t0 := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	pages := []backfill.Commit{
+		{Series: ser, Bars: page(t0, 500), AllNew: true},
+		{Series: eth, Bars: page(t0, 500), AllNew: true},
+	}
+	injected := errors.New("injected")
+	s.failAfterBars = func() error { return injected }
+	_, err := s.CommitMany(ctx, pages)
+	require.ErrorIs(t, err, injected)
+	require.Zero(t, count(t, s, `SELECT count(*) FROM candles`), "neither page committed")
+	s.failAfterBars = nil
+	ws, err := s.CommitMany(ctx, pages)
+	require.NoError(t, err)
+	require.Equal(t, []backfill.Written{{Inserted: 500}, {Inserted: 500}}, ws)
+	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM sync_state`))
+	// A retried group whose first commit landed falls back to the upsert.
+	ws, err = s.CommitMany(ctx, pages)
+	require.NoError(t, err)
+	require.Equal(t, []backfill.Written{{Unchanged: 500}, {Unchanged: 500}}, ws)
+}
