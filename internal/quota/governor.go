@@ -78,6 +78,11 @@ type Config struct {
 	// BackoffMin and BackoffMax bound the pause after vendor pushback;
 	// defaults 2 s and 5 min.
 	BackoffMin, BackoffMax time.Duration
+	// MarginPercent pads every spacing and window span, because the vendor
+	// measures arrivals, not grants: two requests granted exactly 1 s apart
+	// can arrive 999 ms apart after scheduling and send jitter. Default 2 (%),
+	// never less than 10 ms; a negative value means no margin.
+	MarginPercent int
 }
 
 // Governor enforces one key's plan. Safe for concurrent use.
@@ -140,6 +145,9 @@ func New(cfg Config) (*Governor, error) {
 	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(5*time.Minute, cfg.BackoffMin)
+	}
+	if cfg.MarginPercent == 0 {
+		cfg.MarginPercent = 2
 	}
 	now := cfg.Clock.Now()
 	g := &Governor{cfg: cfg, plan: cfg.Plan, clock: cfg.Clock, log: cfg.Logger.Named("quota"), wake: make(chan struct{}),
@@ -242,15 +250,29 @@ func (g *Governor) earliest(w *waiter, now time.Time) time.Time {
 			at = t
 		}
 	}
-	later(g.lastGlobal.Add(g.plan.GlobalSpacing))
-	if d := g.plan.Spacing[w.ep]; d > 0 {
-		later(g.lastEp[w.ep].Add(d))
+	if d := g.plan.GlobalSpacing; d > 0 {
+		later(g.lastGlobal.Add(d + g.margin(d)))
 	}
-	later(g.sec.nextFree(now))
-	later(g.min.nextFree(now))
+	if d := g.plan.Spacing[w.ep]; d > 0 {
+		later(g.lastEp[w.ep].Add(d + g.margin(d)))
+	}
+	if g.sec.n > 0 {
+		later(g.sec.nextFree(now).Add(g.margin(time.Second)))
+	}
+	if g.min.n > 0 {
+		later(g.min.nextFree(now).Add(g.margin(time.Minute)))
+	}
 	later(g.backoffUntil)
 	later(g.exhaustedUntil)
 	return at
+}
+
+// margin is the padding added to an interval d (see Config.MarginPercent).
+func (g *Governor) margin(d time.Duration) time.Duration {
+	if g.cfg.MarginPercent < 0 {
+		return 0
+	}
+	return max(d*time.Duration(g.cfg.MarginPercent)/100, 10*time.Millisecond)
 }
 
 // turn decides whether w goes before the other waiters that could go now: the
