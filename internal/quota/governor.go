@@ -81,7 +81,7 @@ type Config struct {
 	// MarginPercent pads every spacing and window span, because the vendor
 	// measures arrivals, not grants: two requests granted exactly 1 s apart
 	// can arrive 999 ms apart after scheduling and send jitter. Default 2 (%),
-	// never less than 10 ms; a negative value means no margin.
+	// never less than 50 ms; a negative value means no margin.
 	MarginPercent int
 }
 
@@ -272,7 +272,7 @@ func (g *Governor) margin(d time.Duration) time.Duration {
 	if g.cfg.MarginPercent < 0 {
 		return 0
 	}
-	return max(d*time.Duration(g.cfg.MarginPercent)/100, 10*time.Millisecond)
+	return max(d*time.Duration(g.cfg.MarginPercent)/100, 50*time.Millisecond)
 }
 
 // turn decides whether w goes before the other waiters that could go now: the
