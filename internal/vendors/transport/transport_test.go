@@ -1,0 +1,127 @@
+package transport
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/syncd/syncd/internal/vendor"
+)
+
+const token = "s3cr3t-t0ken"
+
+type countingGate struct {
+	acquired int
+	reported []error
+}
+
+func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, _ int) error {
+	g.acquired++
+	return ctx.Err()
+}
+func (g *countingGate) Report(_ vendor.Endpoint, err error) { g.reported = append(g.reported, err) }
+
+func get(url string) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, url+"?token="+token, nil)
+	}
+}
+
+func TestDoPassesGateAndReports(t *testing.T) {
+	t.Parallel()
+	agent := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agent <- r.Header.Get("User-Agent")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	g := &countingGate{}
+	c := New(Config{Vendor: "x", Gate: g, Secrets: []string{token}})
+	var got string
+	err := c.Do(context.Background(), vendor.EndpointHistory, 1, get(srv.URL), func(r Response) error {
+		got = string(r.Body)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Contains(t, <-agent, "syncd")
+	require.Equal(t, `{"ok":true}`, got)
+	require.Equal(t, 1, g.acquired)
+	require.Equal(t, []error{nil}, g.reported)
+}
+
+func TestNetworkErrorIsTransientAndRedacted(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	url := srv.URL
+	srv.Close()
+	c := New(Config{Vendor: "x", Secrets: []string{token}})
+	err := c.Do(context.Background(), vendor.EndpointHistory, 1, get(url), func(Response) error { return nil })
+	require.ErrorIs(t, err, vendor.ErrTransient)
+	require.NotContains(t, err.Error(), token)
+}
+
+func TestTruncatedAndOversizeBodies(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/short" {
+			w.Header().Set("Content-Length", "100")
+			_, _ = w.Write([]byte(`{"a":`))
+			return
+		}
+		_, _ = w.Write([]byte(strings.Repeat("x", 2000)))
+	}))
+	defer srv.Close()
+	c := New(Config{Vendor: "x", MaxBody: 1000})
+	noop := func(Response) error { return nil }
+	err := c.Do(context.Background(), vendor.EndpointHistory, 1, get(srv.URL+"/short"), noop)
+	require.ErrorIs(t, err, vendor.ErrTransient)
+	err = c.Do(context.Background(), vendor.EndpointHistory, 1, get(srv.URL+"/big"), noop)
+	require.ErrorIs(t, err, vendor.ErrProtocol)
+}
+
+func TestDecodeErrorGetsStatusAndRedaction(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	g := &countingGate{}
+	c := New(Config{Vendor: "x", Gate: g, Secrets: []string{token}})
+	err := c.Do(context.Background(), vendor.EndpointLatest, 3, get(srv.URL), func(r Response) error {
+		return &vendor.APIError{Vendor: "x", Kind: StatusKind(r.Status), Message: "bad token " + token}
+	})
+	require.ErrorIs(t, err, vendor.ErrRateLimited)
+	var ae *vendor.APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, http.StatusTooManyRequests, ae.HTTPStatus)
+	require.Equal(t, vendor.EndpointLatest, ae.Endpoint)
+	require.Equal(t, 7*time.Second, ae.RetryAfter)
+	require.NotContains(t, err.Error(), token)
+	require.Len(t, g.reported, 1)
+	require.ErrorIs(t, g.reported[0], vendor.ErrRateLimited)
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	out := RedactURL("https://u:p@h/x?token=abc&key=k&apikey=z&code=BTC")
+	require.NotContains(t, out, "abc")
+	require.NotContains(t, out, "=k")
+	require.NotContains(t, out, "=z")
+	require.NotContains(t, out, "u:p")
+	require.Contains(t, out, "code=BTC")
+}
+
+func TestStatusKind(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, StatusKind(200))
+	require.ErrorIs(t, StatusKind(429), vendor.ErrRateLimited)
+	require.ErrorIs(t, StatusKind(401), vendor.ErrAuth)
+	require.ErrorIs(t, StatusKind(503), vendor.ErrTransient)
+	require.ErrorIs(t, StatusKind(404), vendor.ErrProtocol)
+}
