@@ -350,10 +350,9 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, k batchKey, chu
 		for _, e := range list {
 			s, ok := lookup(bySymbol, *e.S)
 			if !ok {
-				raw, _ := json.Marshal(e)
 				run.out.Rejects = append(run.out.Rejects, vendor.Reject{
 					Series: vendor.Series{Vendor: vendor.Infoway, Symbol: *e.S, Timeframe: k.tf},
-					Raw:    raw, Reason: "answer for a code that was not requested",
+					Raw:    slices.Clone(e.raw), Reason: "answer for a code that was not requested",
 				})
 				continue
 			}

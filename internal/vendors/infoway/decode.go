@@ -156,6 +156,7 @@ func rawCode(raw json.RawMessage) string {
 type rawSeries struct {
 	S        *string           `json:"s"`
 	RespList []json.RawMessage `json:"respList"`
+	raw      json.RawMessage   // the element as received
 }
 
 // decodeKlineData splits a ret-200 K-line answer's data into series. A data
@@ -174,6 +175,7 @@ func decodeKlineData(data json.RawMessage) (series []rawSeries, bad []json.RawMe
 		case s.S == nil || *s.S == "":
 			bad, reasons = append(bad, e), append(reasons, "series element without s (code)")
 		default:
+			s.raw = e
 			series = append(series, s)
 		}
 	}
