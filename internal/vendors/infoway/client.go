@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -224,8 +225,9 @@ type latestRun struct {
 //
 // A rate-limit, quota or auth error (or ctx ending) stops the call: it returns
 // what was gathered, the rest in Missing, and the error. Other request
-// failures leave their series Missing and are logged; the first is returned
-// only when no request succeeded.
+// failures, ret 514 "no permission" among them (a market the plan lacks),
+// leave their series Missing and are logged; the first is returned only when
+// no request succeeded.
 func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Latest, error) {
 	run := &latestRun{out: vendor.Latest{Bars: map[vendor.Series][]vendor.Bar{}, Invalid: map[vendor.Series]error{}}}
 	groups := map[batchKey][]vendor.Series{}
@@ -294,10 +296,18 @@ func (r *latestRun) finish(valid []vendor.Series) {
 }
 
 // fatal reports whether err should stop a multi-request call: ctx ended, or
-// the vendor asked everything to slow down or refused the key.
+// the vendor asked everything to slow down or refused the key. ret 514 ("no
+// permission") is not fatal: it may concern one market the plan lacks, so the
+// other markets' requests still go out.
 func fatal(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, vendor.ErrRateLimited) ||
-		errors.Is(err, vendor.ErrQuotaExhausted) || errors.Is(err, vendor.ErrAuth)
+	if ctx.Err() != nil || errors.Is(err, vendor.ErrRateLimited) || errors.Is(err, vendor.ErrQuotaExhausted) {
+		return true
+	}
+	var ae *vendor.APIError
+	if errors.As(err, &ae) && ae.Code == strconv.Itoa(RetNoPermission) {
+		return false
+	}
+	return errors.Is(err, vendor.ErrAuth)
 }
 
 // isolate fetches chunk; when Infoway refuses the whole request as an

@@ -28,8 +28,9 @@ const token = "iw-s3cr3t-Tok3n"
 
 // call is one request the fake Infoway saw.
 type call struct {
-	Method, Path, APIKey string
-	Kline                KlineRequest
+	Method, Path, Query, APIKey string
+	Kline                       KlineRequest
+	Body                        string
 }
 
 // fake is an in-memory Infoway. answer builds the reply to a K-line request;
@@ -42,7 +43,7 @@ type fake struct {
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	c := call{Method: r.Method, Path: r.URL.EscapedPath(), APIKey: r.Header.Get(HeaderAPIKey)}
+	c := call{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, APIKey: r.Header.Get(HeaderAPIKey), Body: string(body)}
 	if r.Method == http.MethodPost {
 		dec := json.NewDecoder(strings.NewReader(string(body)))
 		dec.DisallowUnknownFields()
@@ -69,6 +70,12 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _ = w.Write(js(v))
 	}
+}
+
+func (f *fake) SetAnswer(a func(c call) (int, any)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answer = a
 }
 
 func (f *fake) Calls() []call {
@@ -207,6 +214,7 @@ func TestHistoryRequestAndPaging(t *testing.T) {
 	require.Equal(t, 500, page.Requested, "klineNum over 500 is never sent")
 	calls := f.Calls()
 	require.Len(t, calls, 1)
+	calls[0].Body = ""
 	require.Equal(t, call{Method: http.MethodPost, Path: "/stock/v2/batch_kline", APIKey: token,
 		Kline: KlineRequest{KlineType: Kline1m, KlineNum: 500, Codes: "AAPL.US", Timestamp: 1758553860}}, calls[0])
 
@@ -483,7 +491,7 @@ func TestLatestTransientChunkLeavesOthers(t *testing.T) {
 	require.Len(t, got.Missing, 100)
 	require.Len(t, got.Bars, 50)
 
-	f.answer = func(call) (int, any) { return http.StatusBadGateway, "" }
+	f.SetAnswer(func(call) (int, any) { return http.StatusBadGateway, "" })
 	_, err = c.Latest(context.Background(), in)
 	require.ErrorIs(t, err, vendor.ErrTransient, "nothing succeeded: the error is returned")
 }
@@ -547,6 +555,10 @@ func TestTokenNeverInErrors(t *testing.T) {
 		require.Error(t, err, i)
 		require.NotContains(t, err.Error(), token, i)
 		require.NotContains(t, fmt.Sprintf("%+v %#v", err, err), token, i)
+		for _, cl := range f.Calls() {
+			require.Empty(t, cl.Query, "the key travels in the apiKey header only")
+			require.Equal(t, token, cl.APIKey)
+		}
 	}
 }
 
@@ -559,4 +571,28 @@ func TestContextCanceled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = c.History(ctx, "AAPL.US", vendor.TF1m, time.Time{}, 5)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestLatestNoPermissionForOneMarket(t *testing.T) {
+	t.Parallel()
+	f := &fake{answer: func(cl call) (int, any) {
+		if cl.Path == "/japan/v2/batch_kline" {
+			return http.StatusOK, `{"ret":514,"msg":"no permission","data":null}`
+		}
+		return http.StatusOK, okKline(cl.Kline)
+	}}
+	c, _ := newClient(t, f, nil)
+	in := []vendor.Series{
+		{Vendor: vendor.Infoway, Symbol: "7203.JP", Timeframe: vendor.TF1m},
+		{Vendor: vendor.Infoway, Symbol: "AAPL.US", Timeframe: vendor.TF1m},
+	}
+	got, err := c.Latest(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, in[:1], got.Missing)
+	require.Contains(t, got.Bars, in[1], "the market the plan serves still comes back")
+
+	f.SetAnswer(func(call) (int, any) { return http.StatusOK, `{"ret":509,"msg":"token expired","data":null}` })
+	_, err = c.Latest(context.Background(), in)
+	require.ErrorIs(t, err, vendor.ErrAuth)
+	require.Len(t, f.Calls(), 3, "an expired key stops at the first request")
 }
