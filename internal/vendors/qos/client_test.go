@@ -30,6 +30,7 @@ type call struct {
 	Path, Query, Key string
 	Kline            KlineRequest
 	Trade            TradeRequest
+	Body             string
 }
 
 // fake is an in-memory QOS. answer builds the reply; nil answers every code
@@ -42,7 +43,7 @@ type fake struct {
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	c := call{Path: r.URL.Path, Query: r.URL.RawQuery, Key: r.Header.Get(HeaderKey)}
+	c := call{Path: r.URL.Path, Query: r.URL.RawQuery, Key: r.Header.Get(HeaderKey), Body: string(body)}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	var err error
@@ -214,16 +215,21 @@ func TestHistoryPaging(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1000, page.Requested)
 	require.Len(t, page.Bars, 1000)
+	first := f.Calls()[0]
+	require.JSONEq(t, `{"kline_reqs":[{"c":"US:AAPL","co":1000,"a":0,"kt":1}]}`, first.Body)
+	first.Body = ""
 	require.Equal(t, call{Path: PathKline, Key: token, Kline: KlineRequest{KlineReqs: []KlineReq{
 		{C: "US:AAPL", Co: 1000, A: 0, Kt: Kt1m},
-	}}}, f.Calls()[0], "zero end: /kline, no e, key only in the header")
+	}}}, first, "zero end: /kline, no e, key only in the header")
 
 	end := time.Unix(newestTs-120, 0)
 	page, err = c.History(ctx, "HK:00700", vendor.TF1d, end, 3)
 	require.NoError(t, err)
+	second := f.Calls()[1]
+	second.Body = ""
 	require.Equal(t, call{Path: PathHistory, Key: token, Kline: KlineRequest{KlineReqs: []KlineReq{
 		{C: "HK:00700", E: newestTs - 120, Co: 3, A: 0, Kt: KtDay},
-	}}}, f.Calls()[1])
+	}}}, second)
 	require.Equal(t, 3, page.Requested)
 	require.Len(t, page.Bars, 1, "the fake ignores e: bars after end are dropped, the end bar kept (inclusive)")
 	require.Equal(t, end.UTC(), page.Bars[0].Time)

@@ -103,20 +103,21 @@ func TestDocRequestExamples(t *testing.T) {
 	}
 	bodies := f.Calls()
 	require.Equal(t, PathKline, bodies[0].Path)
-	require.JSONEq(t, string(js(want)), string(js(bodies[0].Kline)))
+	require.JSONEq(t, string(js(want)), bodies[0].Body)
 
 	_, err = c.History(ctx, "CF:BTCUSDT", vendor.TF1d, time.Unix(1741959608, 0), 1)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(fixture(t, "doc_history_request.json"), &want))
 	bodies = f.Calls()
 	require.Equal(t, PathHistory, bodies[1].Path)
-	require.Equal(t, want.KlineReqs[:1], bodies[1].Kline.KlineReqs)
+	want.KlineReqs = want.KlineReqs[:1]
+	require.JSONEq(t, string(js(want)), bodies[1].Body)
 
 	_, err = c.Trades(ctx, []string{"US:AAPL", "US:TSLA", "HK:700", "HK:9988", "SH:600519", "SH:600518", "SZ:000001", "SZ:002594", "CF:BTCUSDT", "CF:ETHUSDT"})
 	require.NoError(t, err)
 	bodies = f.Calls()
 	require.Equal(t, PathTrade, bodies[2].Path)
-	require.JSONEq(t, string(fixture(t, "doc_trade_request.json")), string(js(bodies[2].Trade)))
+	require.JSONEq(t, string(fixture(t, "doc_trade_request.json")), bodies[2].Body)
 }
 
 // TestWireRoundTrip decodes every HTTP example with the exported wire types
@@ -127,6 +128,17 @@ func TestWireRoundTrip(t *testing.T) {
 		var req KlineRequest
 		require.NoError(t, json.Unmarshal(fixture(t, name), &req), name)
 		require.JSONEq(t, string(fixture(t, name)), string(js(req)), name)
+	}
+	// The WebSocket RK/RH commands carry the same kline_reqs next to type and reqid.
+	for _, name := range []string{"doc_ws_rk_request.json", "doc_ws_rh_request.json"} {
+		var cmd struct {
+			Type  string `json:"type"`
+			Reqid int    `json:"reqid"`
+			KlineRequest
+		}
+		require.NoError(t, json.Unmarshal(fixture(t, name), &cmd), name)
+		require.Len(t, cmd.KlineReqs, 1)
+		require.JSONEq(t, string(fixture(t, name)), string(js(cmd)), name)
 	}
 	var tr TradeRequest
 	require.NoError(t, json.Unmarshal(fixture(t, "doc_trade_request.json"), &tr))
