@@ -18,6 +18,8 @@ import (
 	"github.com/syncd/syncd/internal/store"
 	"github.com/syncd/syncd/internal/vendor"
 	"github.com/syncd/syncd/internal/vendors/alltick"
+	"github.com/syncd/syncd/internal/vendors/infoway"
+	"github.com/syncd/syncd/internal/vendors/qos"
 	"github.com/syncd/syncd/internal/vendors/sim"
 )
 
@@ -61,9 +63,17 @@ func buildVendorClient(env *Env, g vendor.Gate) (vendorClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Vendor == vendor.AllTick {
+	log := logging.Component(env.Log, cfg.Vendor)
+	switch cfg.Vendor {
+	case vendor.AllTick:
 		return alltick.New(alltick.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
-			TradeMax: p.TradeCodesMax, Logger: logging.Component(env.Log, "alltick")})
+			TradeMax: p.TradeCodesMax, Logger: log})
+	case vendor.Infoway:
+		return infoway.New(infoway.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
+			TradeMax: p.TradeCodesMax, Logger: log})
+	case vendor.QOS:
+		return qos.New(qos.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
+			TradeMax: p.TradeCodesMax, Logger: log})
 	}
 	return nil, fmt.Errorf("%s client: %w", cfg.Vendor, errNotImplemented)
 }
