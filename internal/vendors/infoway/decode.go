@@ -89,6 +89,10 @@ func decodeEnvelope(r transport.Response) (Envelope, error) {
 	}
 	code, msg, ok := otherShape(body)
 	switch {
+	case ok && strings.Contains(strings.ToLower(msg), "rate limit"):
+		// {"detail":"Rate limit exceeded"} means a rate limit whatever the
+		// status: the SDK reports it arriving with HTTP 200 as well as 429.
+		return Envelope{}, apiError(vendor.ErrRateLimited, code, msg)
 	case statusKind != nil:
 		if !ok {
 			msg = "body: " + string(body)

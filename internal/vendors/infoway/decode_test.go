@@ -203,7 +203,7 @@ func TestErrorShapes(t *testing.T) {
 		{"NotJSON", 200, `hello`, vendor.ErrProtocol, ""},
 		{"NoRet", 200, `{"msg":"success","data":[]}`, vendor.ErrProtocol, ""},
 		{"RetString", 200, `{"ret":"200","msg":"success","data":[]}`, vendor.ErrProtocol, ""},
-		{"DetailOn200", 200, `{"detail":"Rate limit exceeded"}`, vendor.ErrProtocol, ""},
+		{"DetailOn200", 200, `{"detail":"Rate limit exceeded"}`, vendor.ErrRateLimited, ""}, // the SDK reports this body on 200 too
 		{"CodeOn200", 200, `{"code":401,"message":"Token invalid","timestamp":1}`, vendor.ErrAuth, "401"},
 		{"Array", 200, `[]`, vendor.ErrProtocol, ""},
 		{"Null", 200, `null`, vendor.ErrProtocol, ""},
