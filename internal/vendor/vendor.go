@@ -207,3 +207,25 @@ func (c Capabilities) CheckTimeframe(symbol string, tf Timeframe) error {
 	}
 	return fmt.Errorf("%w: %s does not serve timeframe %s for %s (%s market)", ErrUnsupported, c.Vendor, tf, symbol, c.Market)
 }
+
+// MarkMissing lists as Missing every requested series that got neither bars
+// nor a verdict, so that a call cut short still accounts for every series.
+func (l *Latest) MarkMissing(requested []Series) {
+	for _, s := range requested {
+		if _, ok := l.Bars[s]; ok {
+			continue
+		}
+		if _, ok := l.Invalid[s]; ok {
+			continue
+		}
+		if slices.Contains(l.Missing, s) {
+			continue
+		}
+		l.Missing = append(l.Missing, s)
+	}
+}
+
+// MarkInvalid records that the vendor refused s's code.
+func (l *Latest) MarkInvalid(s Series, err error) {
+	l.Invalid[s] = &InvalidSymbolsError{Symbols: []string{s.Symbol}, Err: err}
+}

@@ -38,3 +38,19 @@ func TestErrorsWrapSentinels(t *testing.T) {
 	require.ErrorAs(t, inv, &ae)
 	require.False(t, Retryable(inv))
 }
+
+func TestLatestAccountsForEverySeries(t *testing.T) {
+	t.Parallel()
+	a := Series{Vendor: AllTick, Symbol: "A", Timeframe: TF1m}
+	b := Series{Vendor: AllTick, Symbol: "B", Timeframe: TF1m}
+	c := Series{Vendor: AllTick, Symbol: "C", Timeframe: TF1m}
+	d := Series{Vendor: AllTick, Symbol: "D", Timeframe: TF1m}
+	l := Latest{Bars: map[Series][]Bar{a: {{}}}, Invalid: map[Series]error{}, Missing: []Series{c}}
+	l.MarkInvalid(b, ErrInvalidSymbol)
+	l.MarkMissing([]Series{a, b, c, d})
+	require.Equal(t, []Series{c, d}, l.Missing, "each series once, in Bars, Invalid or Missing")
+	var ise *InvalidSymbolsError
+	require.ErrorAs(t, l.Invalid[b], &ise)
+	require.Equal(t, []string{"B"}, ise.Symbols)
+	require.ErrorIs(t, l.Invalid[b], ErrInvalidSymbol)
+}

@@ -5,6 +5,7 @@
 package alltick
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,12 +23,17 @@ import (
 
 	"github.com/syncd/syncd/internal/secret"
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/isolate"
 	"github.com/syncd/syncd/internal/vendors/transport"
 )
 
 // DefaultBaseURL is AllTick's current public host (quote.alltick.io and
 // quote.tradeswitcher.com are older ones).
 const DefaultBaseURL = "https://quote.alltick.co"
+
+// DefaultTradeMax is the most codes syncd puts in one /trade-tick query, to
+// keep its URL short.
+const DefaultTradeMax = 50
 
 // Config sets up a Client. Zero values take the documented defaults.
 type Config struct {
@@ -41,7 +47,7 @@ type Config struct {
 	Gate vendor.Gate
 	// BatchMax caps groups per /batch-kline (the plan's); 0 means BatchMax.
 	BatchMax int
-	// TradeMax caps codes per /trade-tick; 0 means 50 (URL length).
+	// TradeMax caps codes per /trade-tick; 0 means DefaultTradeMax.
 	TradeMax int
 	Logger   *zap.Logger
 }
@@ -61,25 +67,17 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token.IsZero() {
 		return nil, errors.New("new alltick client: Token is required")
 	}
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
+	base, err := transport.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("new alltick client: %w", err)
 	}
-	if _, err := url.Parse(base); err != nil {
-		return nil, fmt.Errorf("new alltick client: base URL: %w", err)
-	}
-	c := &Client{base: base, token: cfg.Token, batchMax: cfg.BatchMax, tradeMax: cfg.TradeMax, log: cfg.Logger,
-		caller: transport.New(transport.Config{Vendor: vendor.AllTick, HTTPClient: cfg.HTTPClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()}})}
-	if c.batchMax <= 0 || c.batchMax > BatchMax {
-		c.batchMax = BatchMax
-	}
-	if c.tradeMax <= 0 {
-		c.tradeMax = 50
-	}
-	if c.log == nil {
-		c.log = zap.NewNop()
-	}
-	return c, nil
+	return &Client{base: base, token: cfg.Token,
+		batchMax: transport.Cap(cfg.BatchMax, BatchMax),
+		tradeMax: transport.Cap(cfg.TradeMax, DefaultTradeMax),
+		log:      cmp.Or(cfg.Logger, zap.NewNop()),
+		caller: transport.New(transport.Config{Vendor: vendor.AllTick, HTTPClient: cfg.HTTPClient, Gate: cfg.Gate,
+			Secrets: []string{cfg.Token.Reveal()}}),
+	}, nil
 }
 
 // Name returns vendor.AllTick.
@@ -199,33 +197,27 @@ func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Lat
 			other = append(other, s)
 		}
 	}
+	search := isolate.Search[vendor.Series]{
+		Send: func(ctx context.Context, part []vendor.Series) error { return c.latestOnce(ctx, part, &out) },
+		Bad:  out.MarkInvalid,
+	}
 	var firstErr error
 	for _, group := range [][]vendor.Series{stock, other} {
 		for chunk := range slices.Chunk(group, c.batchMax) {
-			if err := c.latestIsolating(ctx, chunk, &out); err != nil && firstErr == nil {
-				firstErr = err
+			err := search.Run(ctx, chunk)
+			if err == nil {
+				continue
+			}
+			firstErr = cmp.Or(firstErr, err)
+			if isolate.Fatal(ctx, err) {
+				// Going on would only be refused too; what was not sent is Missing.
+				out.MarkMissing(slices.Concat(stock, other))
+				return out, firstErr
 			}
 		}
 	}
+	out.MarkMissing(slices.Concat(stock, other))
 	return out, firstErr
-}
-
-func (c *Client) latestIsolating(ctx context.Context, groups []vendor.Series, out *vendor.Latest) error {
-	err := c.latestOnce(ctx, groups, out)
-	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
-		if err != nil {
-			out.Missing = append(out.Missing, groups...)
-		}
-		return err
-	}
-	if len(groups) == 1 {
-		out.Invalid[groups[0]] = &vendor.InvalidSymbolsError{Symbols: []string{groups[0].Symbol}, Err: err}
-		return nil
-	}
-	mid := len(groups) / 2
-	errA := c.latestIsolating(ctx, groups[:mid], out)
-	errB := c.latestIsolating(ctx, groups[mid:], out)
-	return errors.Join(errA, errB)
 }
 
 func (c *Client) latestOnce(ctx context.Context, groups []vendor.Series, out *vendor.Latest) error {

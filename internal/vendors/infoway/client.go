@@ -33,6 +33,7 @@ import (
 
 	"github.com/syncd/syncd/internal/secret"
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/isolate"
 	"github.com/syncd/syncd/internal/vendors/transport"
 )
 
@@ -71,39 +72,23 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token.IsZero() {
 		return nil, errors.New("new infoway client: token is required")
 	}
-	base := strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("new infoway client: base URL %q is not an http(s) URL without a query", transport.RedactURL(base))
+	base, err := transport.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("new infoway client: %w", err)
 	}
 	if cfg.BatchMax < 0 || cfg.TradeMax < 0 {
 		return nil, fmt.Errorf("new infoway client: negative BatchMax %d or TradeMax %d", cfg.BatchMax, cfg.TradeMax)
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = transport.NewHTTPClient(0)
 	}
 	return &Client{
 		base:  base,
 		token: cfg.Token,
 		caller: transport.New(transport.Config{
-			Vendor: vendor.Infoway, HTTPClient: httpClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()},
+			Vendor: vendor.Infoway, HTTPClient: cfg.HTTPClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()},
 		}),
-		batchMax: capAt(cfg.BatchMax, MaxCodes),
-		tradeMax: capAt(cfg.TradeMax, DefaultTradeMax),
-		log:      log.Named("infoway"),
+		batchMax: transport.Cap(cfg.BatchMax, MaxCodes),
+		tradeMax: transport.Cap(cfg.TradeMax, DefaultTradeMax),
+		log:      cmp.Or(cfg.Logger, zap.NewNop()).Named("infoway"),
 	}, nil
-}
-
-func capAt(v, most int) int {
-	if v <= 0 || v > most {
-		return most
-	}
-	return v
 }
 
 // Name returns vendor.Infoway.
@@ -267,7 +252,7 @@ func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Lat
 				continue
 			}
 			if fatal(ctx, err) {
-				run.finish(valid)
+				run.out.MarkMissing(valid)
 				return run.out, fmt.Errorf("fetch infoway latest bars: %w", err)
 			}
 			c.log.Warn("latest bars request failed", zap.String("market", k.mkt), zap.String("timeframe", string(k.tf)),
@@ -275,60 +260,31 @@ func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Lat
 			firstErr = cmp.Or(firstErr, err)
 		}
 	}
-	run.finish(valid)
+	run.out.MarkMissing(valid)
 	if firstErr != nil && run.ok == 0 {
 		return run.out, fmt.Errorf("fetch infoway latest bars: %w", firstErr)
 	}
 	return run.out, nil
 }
 
-// finish lists every valid series that got neither bars nor a verdict as Missing.
-func (r *latestRun) finish(valid []vendor.Series) {
-	for _, s := range valid {
-		if _, ok := r.out.Bars[s]; ok {
-			continue
-		}
-		if _, ok := r.out.Invalid[s]; ok {
-			continue
-		}
-		r.out.Missing = append(r.out.Missing, s)
-	}
-}
-
-// fatal reports whether err should stop a multi-request call: ctx ended, or
-// the vendor asked everything to slow down or refused the key. ret 514 ("no
-// permission") is not fatal: it may concern one market the plan lacks, so the
-// other markets' requests still go out.
+// fatal is isolate.Fatal except for ret 514 ("no permission"): it may concern
+// one market the plan lacks, so the other markets' requests still go out.
 func fatal(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, vendor.ErrRateLimited) || errors.Is(err, vendor.ErrQuotaExhausted) {
-		return true
-	}
 	var ae *vendor.APIError
 	if errors.As(err, &ae) && ae.Code == strconv.Itoa(RetNoPermission) {
-		return false
+		return ctx.Err() != nil
 	}
-	return errors.Is(err, vendor.ErrAuth)
+	return isolate.Fatal(ctx, err)
 }
 
-// isolate fetches chunk; when Infoway refuses the whole request as an
-// unknown product without naming it, it bisects until the bad codes are
-// alone, so k bad codes among n cost O(k·log n) requests.
+// isolate fetches chunk. Infoway refuses a whole request as an unknown
+// product without naming it, so the chunk is bisected to find the bad codes.
 func (c *Client) isolate(ctx context.Context, run *latestRun, k batchKey, chunk []vendor.Series) error {
-	err := c.latestOnce(ctx, run, k, chunk)
-	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
-		return err
-	}
-	if len(chunk) == 1 {
-		run.out.Invalid[chunk[0]] = &vendor.InvalidSymbolsError{Symbols: []string{chunk[0].Symbol}, Err: err}
-		return nil
-	}
-	mid := len(chunk) / 2
-	errL := c.isolate(ctx, run, k, chunk[:mid])
-	if errL != nil && fatal(ctx, errL) {
-		return errL
-	}
-	errR := c.isolate(ctx, run, k, chunk[mid:])
-	return cmp.Or(errR, errL)
+	return isolate.Search[vendor.Series]{
+		Send:  func(ctx context.Context, part []vendor.Series) error { return c.latestOnce(ctx, run, k, part) },
+		Bad:   run.out.MarkInvalid,
+		Fatal: fatal,
+	}.Run(ctx, chunk)
 }
 
 // latestOnce sends one latest request for chunk (all of k).
@@ -459,21 +415,16 @@ type tradeRun struct {
 }
 
 func (c *Client) tradesIsolate(ctx context.Context, tr *tradeRun, mkt string, chunk []string) error {
-	err := c.tradesOnce(ctx, tr, mkt, chunk)
-	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
-		return err
-	}
-	if len(chunk) == 1 {
-		tr.invalid = append(tr.invalid, chunk[0])
-		tr.invalidErr = cmp.Or(tr.invalidErr, err)
-		return nil
-	}
-	mid := len(chunk) / 2
-	errL := c.tradesIsolate(ctx, tr, mkt, chunk[:mid])
-	if errL != nil && fatal(ctx, errL) {
-		return errL
-	}
-	return cmp.Or(c.tradesIsolate(ctx, tr, mkt, chunk[mid:]), errL)
+	return isolate.Search[string]{
+		Send:  func(ctx context.Context, part []string) error { return c.tradesOnce(ctx, tr, mkt, part) },
+		Bad:   tr.bad,
+		Fatal: fatal,
+	}.Run(ctx, chunk)
+}
+
+func (tr *tradeRun) bad(code string, err error) {
+	tr.invalid = append(tr.invalid, code)
+	tr.invalidErr = cmp.Or(tr.invalidErr, err)
 }
 
 func (c *Client) tradesOnce(ctx context.Context, tr *tradeRun, mkt string, chunk []string) error {

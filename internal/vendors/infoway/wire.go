@@ -2,12 +2,11 @@ package infoway
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/lenient"
 )
 
 // This file holds Infoway's wire format: what goes on the wire and what comes
@@ -211,51 +210,12 @@ type ProblemBody struct {
 	Instance string `json:"instance"`
 }
 
-// Str is a field Infoway sends as a JSON string. Decoding also accepts a bare
-// JSON number (its digits kept as text) and treats null as absent (""); it
-// encodes as a JSON string, the way Infoway does.
-type Str string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (s *Str) UnmarshalJSON(b []byte) error {
-	switch {
-	case len(b) == 0:
-		return errors.New("decode string field: empty value")
-	case string(b) == "null":
-		return nil
-	case b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return fmt.Errorf("decode string field: %w", err)
-		}
-		*s = Str(v)
-		return nil
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		*s = Str(b)
-		return nil
-	}
-	return fmt.Errorf("decode string field: %.20s is neither a string nor a number", b)
-}
-
-// Int is a field Infoway sends as a JSON integer. Decoding also accepts the
-// integer quoted as a string; it encodes as a JSON number.
-type Int int64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (n *Int) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) >= 2 && b[0] == '"' {
-		b = b[1 : len(b)-1]
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		return fmt.Errorf("decode integer field: %w", err)
-	}
-	*n = Int(v)
-	return nil
-}
+// Str and Int are the field types Infoway documents as string and integer;
+// it sends some of them the other way, so decoding accepts both.
+type (
+	Str = lenient.Str
+	Int = lenient.Int
+)
 
 // Code is a parsed Infoway product code.
 type Code struct {

@@ -28,15 +28,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/secret"
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/isolate"
 	"github.com/syncd/syncd/internal/vendors/transport"
 )
 
@@ -75,39 +74,23 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token.IsZero() {
 		return nil, errors.New("new qos client: token is required")
 	}
-	base := strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("new qos client: base URL %q is not an http(s) URL without a query", transport.RedactURL(base))
+	base, err := transport.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("new qos client: %w", err)
 	}
 	if cfg.BatchMax < 0 || cfg.TradeMax < 0 {
 		return nil, fmt.Errorf("new qos client: negative BatchMax %d or TradeMax %d", cfg.BatchMax, cfg.TradeMax)
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = transport.NewHTTPClient(0)
 	}
 	return &Client{
 		base:  base,
 		token: cfg.Token,
 		caller: transport.New(transport.Config{
-			Vendor: vendor.QOS, HTTPClient: httpClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()},
+			Vendor: vendor.QOS, HTTPClient: cfg.HTTPClient, Gate: cfg.Gate, Secrets: []string{cfg.Token.Reveal()},
 		}),
-		batchMax: capAt(cfg.BatchMax, MaxSeries),
-		tradeMax: capAt(cfg.TradeMax, DefaultTradeMax),
-		log:      log.Named("qos"),
+		batchMax: transport.Cap(cfg.BatchMax, MaxSeries),
+		tradeMax: transport.Cap(cfg.TradeMax, DefaultTradeMax),
+		log:      cmp.Or(cfg.Logger, zap.NewNop()).Named("qos"),
 	}, nil
-}
-
-func capAt(v, most int) int {
-	if v <= 0 || v > most {
-		return most
-	}
-	return v
 }
 
 // Name returns vendor.QOS.
@@ -280,80 +263,51 @@ func (c *Client) Latest(ctx context.Context, series []vendor.Series) (vendor.Lat
 		if err == nil {
 			continue
 		}
-		if fatal(ctx, err) {
-			run.finish(valid)
+		if isolate.Fatal(ctx, err) {
+			run.out.MarkMissing(valid)
 			return run.out, fmt.Errorf("fetch qos latest bars: %w", err)
 		}
 		c.log.Warn("latest bars request failed", zap.Int("series", len(chunk)), zap.Error(err))
 		firstErr = cmp.Or(firstErr, err)
 	}
-	run.finish(valid)
+	run.out.MarkMissing(valid)
 	if firstErr != nil && run.ok == 0 {
 		return run.out, fmt.Errorf("fetch qos latest bars: %w", firstErr)
 	}
 	return run.out, nil
 }
 
-// finish lists every valid series that got neither bars nor a verdict as Missing.
-func (r *latestRun) finish(valid []vendor.Series) {
-	for _, s := range valid {
-		if _, ok := r.out.Bars[s]; ok {
-			continue
-		}
-		if _, ok := r.out.Invalid[s]; ok {
-			continue
-		}
-		r.out.Missing = append(r.out.Missing, s)
-	}
-}
-
-// fatal reports whether err should stop a multi-request call: ctx ended, or
-// the vendor asked everything to slow down or refused the key.
-func fatal(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, vendor.ErrRateLimited) ||
-		errors.Is(err, vendor.ErrQuotaExhausted) || errors.Is(err, vendor.ErrAuth)
-}
-
 // isolate fetches chunk. When QOS refuses it as an unknown code, the codes the
 // error text names are marked invalid and the rest retried; when it names
-// none, the chunk is bisected until the bad codes are alone, so k bad codes
-// among n cost O(k·log n) requests.
+// none, the chunk is bisected until the bad codes are alone.
 func (c *Client) isolate(ctx context.Context, run *latestRun, chunk []vendor.Series) error {
-	err := c.latestOnce(ctx, run, chunk)
-	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
-		return err
-	}
-	if len(chunk) == 1 {
-		run.out.Invalid[chunk[0]] = &vendor.InvalidSymbolsError{Symbols: []string{chunk[0].Symbol}, Err: err}
+	return isolate.Search[vendor.Series]{
+		Send:  func(ctx context.Context, part []vendor.Series) error { return c.latestOnce(ctx, run, part) },
+		Bad:   run.out.MarkInvalid,
+		Named: func(err error, part []vendor.Series) []vendor.Series { return named(err, part, seriesSymbol) },
+	}.Run(ctx, chunk)
+}
+
+func seriesSymbol(s vendor.Series) string { return s.Symbol }
+
+// named returns the items whose codes a refusal's message names.
+func named[T any](err error, items []T, code func(T) string) []T {
+	var ae *vendor.APIError
+	if !errors.As(err, &ae) {
 		return nil
 	}
-	var ae *vendor.APIError
-	if errors.As(err, &ae) {
-		symbols := make([]string, len(chunk))
-		for i, s := range chunk {
-			symbols[i] = s.Symbol
-		}
-		if named := namedCodes(ae.Message, symbols); len(named) > 0 {
-			rest := make([]vendor.Series, 0, len(chunk))
-			for _, s := range chunk {
-				if slices.Contains(named, s.Symbol) {
-					run.out.Invalid[s] = &vendor.InvalidSymbolsError{Symbols: []string{s.Symbol}, Err: err}
-					continue
-				}
-				rest = append(rest, s)
-			}
-			if len(rest) == 0 {
-				return nil
-			}
-			return c.isolate(ctx, run, rest)
+	codes := make([]string, len(items))
+	for i, it := range items {
+		codes[i] = code(it)
+	}
+	hit := namedCodes(ae.Message, codes)
+	var out []T
+	for i, it := range items {
+		if slices.Contains(hit, codes[i]) {
+			out = append(out, it)
 		}
 	}
-	mid := len(chunk) / 2
-	errL := c.isolate(ctx, run, chunk[:mid])
-	if errL != nil && fatal(ctx, errL) {
-		return errL
-	}
-	return cmp.Or(c.isolate(ctx, run, chunk[mid:]), errL)
+	return out
 }
 
 // seriesKey identifies a series within one answer: the normalised code and kt.
@@ -497,7 +451,7 @@ func (c *Client) Trades(ctx context.Context, symbols []string) ([]vendor.Trade, 
 		if err == nil {
 			continue
 		}
-		if fatal(ctx, err) {
+		if isolate.Fatal(ctx, err) {
 			return tr.trades, fmt.Errorf("fetch qos trades: %w", err)
 		}
 		c.log.Warn("trades request failed", zap.Int("codes", len(chunk)), zap.Error(err))
@@ -522,33 +476,16 @@ type tradeRun struct {
 }
 
 func (c *Client) tradesIsolate(ctx context.Context, tr *tradeRun, chunk []string) error {
-	err := c.tradesOnce(ctx, tr, chunk)
-	if err == nil || !errors.Is(err, vendor.ErrInvalidSymbol) {
-		return err
-	}
-	if len(chunk) == 1 {
-		tr.invalid = append(tr.invalid, chunk[0])
-		tr.invalidErr = cmp.Or(tr.invalidErr, err)
-		return nil
-	}
-	var ae *vendor.APIError
-	if errors.As(err, &ae) {
-		if named := namedCodes(ae.Message, chunk); len(named) > 0 {
-			tr.invalid = append(tr.invalid, named...)
-			tr.invalidErr = cmp.Or(tr.invalidErr, err)
-			rest := slices.DeleteFunc(slices.Clone(chunk), func(s string) bool { return slices.Contains(named, s) })
-			if len(rest) == 0 {
-				return nil
-			}
-			return c.tradesIsolate(ctx, tr, rest)
-		}
-	}
-	mid := len(chunk) / 2
-	errL := c.tradesIsolate(ctx, tr, chunk[:mid])
-	if errL != nil && fatal(ctx, errL) {
-		return errL
-	}
-	return cmp.Or(c.tradesIsolate(ctx, tr, chunk[mid:]), errL)
+	return isolate.Search[string]{
+		Send:  func(ctx context.Context, part []string) error { return c.tradesOnce(ctx, tr, part) },
+		Bad:   tr.bad,
+		Named: func(err error, part []string) []string { return named(err, part, func(s string) string { return s }) },
+	}.Run(ctx, chunk)
+}
+
+func (tr *tradeRun) bad(code string, err error) {
+	tr.invalid = append(tr.invalid, code)
+	tr.invalidErr = cmp.Or(tr.invalidErr, err)
 }
 
 // tradeCodes groups symbols per market prefix: ["US:AAPL,TSLA","HK:700"].

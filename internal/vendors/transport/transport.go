@@ -8,6 +8,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -257,4 +258,25 @@ func Clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// BaseURL returns raw (or def when raw is empty) without trailing slashes,
+// after checking it is an http(s) URL with a host and no query: credentials
+// belong in the Config's token, not in a URL that ends up in logs.
+func BaseURL(raw, def string) (string, error) {
+	base := strings.TrimRight(cmp.Or(raw, def), "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return "", fmt.Errorf("base URL %q is not an http(s) URL without credentials or query", RedactURL(base))
+	}
+	return base, nil
+}
+
+// Cap returns v limited to 1..most, with v ≤ 0 meaning most: how the clients
+// turn an optional plan cap into the number they use.
+func Cap(v, most int) int {
+	if v <= 0 || v > most {
+		return most
+	}
+	return v
 }

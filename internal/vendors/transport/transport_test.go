@@ -125,3 +125,27 @@ func TestStatusKind(t *testing.T) {
 	require.ErrorIs(t, StatusKind(503), vendor.ErrTransient)
 	require.ErrorIs(t, StatusKind(404), vendor.ErrProtocol)
 }
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	got, err := BaseURL("", "https://api.example.com/")
+	require.NoError(t, err)
+	require.Equal(t, "https://api.example.com", got)
+	got, err = BaseURL("http://127.0.0.1:9400//", "https://api.example.com")
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:9400", got)
+	for _, bad := range []string{"ftp://h", "127.0.0.1:9400", "https://h/?token=abc", "https://u:pw@h", "http://"} {
+		_, err := BaseURL(bad, "")
+		require.Error(t, err, bad)
+		require.NotContains(t, err.Error(), "abc")
+		require.NotContains(t, err.Error(), "pw")
+	}
+}
+
+func TestCap(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 100, Cap(0, 100))
+	require.Equal(t, 100, Cap(-1, 100))
+	require.Equal(t, 100, Cap(500, 100))
+	require.Equal(t, 20, Cap(20, 100))
+}
