@@ -27,6 +27,7 @@ type vendorClient interface {
 	Capabilities(symbol string) (vendor.Capabilities, error)
 	History(ctx context.Context, symbol string, tf vendor.Timeframe, end time.Time, limit int) (vendor.Page, error)
 	Latest(ctx context.Context, series []vendor.Series) (vendor.Latest, error)
+	Trades(ctx context.Context, symbols []string) ([]vendor.Trade, error)
 }
 
 // gate is the per-key quota governor: a vendor.Gate that knows its plan and
@@ -203,8 +204,43 @@ func (p *parts) fetch(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer svc.Stop()
+	if env.Config.Trades {
+		trades, err := p.tradeService(env, cal, interval)
+		if err != nil {
+			return err
+		}
+		if err := trades.Start(ctx); err != nil {
+			return err
+		}
+		defer trades.Stop()
+	}
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// tradeService polls latest trades in the heal lane, so that they never delay
+// latest bars, at SYNCD_TRADES_INTERVAL or else the bars' interval (or the
+// plan's minimum for trades where that is longer).
+func (p *parts) tradeService(env *Env, cal incremental.Calendar, barsInterval time.Duration) (*incremental.TradeService, error) {
+	interval := env.Config.TradesInterval
+	if interval == 0 {
+		interval = max(barsInterval, p.gate.Plan().MinInterval(vendor.EndpointTrades))
+	}
+	markets := make(map[string]vendor.Market, len(p.caps))
+	for s, c := range p.caps {
+		markets[s.Symbol] = c.Market
+	}
+	tp, err := incremental.NewTradePoller(incremental.TradeConfig{Client: p.client, Store: p.store, Vendor: env.Config.Vendor,
+		Symbols: env.Config.Symbols, Markets: markets, Interval: interval, Calendar: cal, Clock: env.Clock,
+		Logger: logging.Component(env.Log, "trades"), Lane: func(ctx context.Context) context.Context { return p.gate.Lane(ctx, true) }})
+	if err != nil {
+		return nil, err
+	}
+	env.Log.Info("trade polling planned", zap.Int("symbols", len(env.Config.Symbols)), zap.Duration("interval", interval))
+	return incremental.NewTradeService(tp, env.Log, func(r incremental.TradeTick, _ error) {
+		p.metrics.Trades.WithLabelValues("stored").Add(float64(r.Stored))
+		p.metrics.Trades.WithLabelValues("seen_before").Add(float64(r.Received - r.Stored))
+	}), nil
 }
 
 func (p *parts) onTick(r incremental.TickResult, err error) {

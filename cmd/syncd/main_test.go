@@ -16,6 +16,8 @@ import (
 
 	"github.com/syncd/syncd/internal/clock"
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/plan"
+	"github.com/syncd/syncd/internal/vendor"
 )
 
 func TestMain(m *testing.M) {
@@ -372,4 +374,15 @@ func TestPlanChecks(t *testing.T) {
 	r = runReal(t, env, "backfill")
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "SYNCD_POLL_INTERVAL: 1s is faster than the alltick basic plan allows for latest bars (3s)")
+}
+
+func TestTradesIntervalPlanCheck(t *testing.T) {
+	t.Parallel()
+	p, err := plan.Lookup("alltick", "free")
+	require.NoError(t, err)
+	minIv := p.MinInterval(vendor.EndpointTrades)
+	env := append(append([]string{}, syncEnv...), "SYNCD_PLAN=free", "SYNCD_TRADES=on", "SYNCD_TRADES_INTERVAL=1s")
+	r := runReal(t, env, "backfill")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "SYNCD_TRADES_INTERVAL: 1s is faster than the alltick free plan allows for latest trades ("+minIv.String()+")")
 }

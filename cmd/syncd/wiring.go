@@ -48,12 +48,18 @@ func checkPlan(cfg *config.Config) []config.Problem {
 		}
 		return []config.Problem{{Var: config.EnvPlan, Message: fmt.Sprintf("%q: %v", cfg.Plan, err), Example: example}}
 	}
+	var problems []config.Problem
 	if minIv := p.MinInterval(vendor.EndpointLatest); cfg.PollInterval > 0 && cfg.PollInterval < minIv {
-		return []config.Problem{{Var: config.EnvPollInterval,
+		problems = append(problems, config.Problem{Var: config.EnvPollInterval,
 			Message: fmt.Sprintf("%s is faster than the %s %s plan allows for latest bars (%s)", cfg.PollInterval, cfg.Vendor, p.Name, minIv),
-			Example: minIv.String()}}
+			Example: minIv.String()})
 	}
-	return nil
+	if minIv := p.MinInterval(vendor.EndpointTrades); cfg.TradesInterval > 0 && cfg.TradesInterval < minIv {
+		problems = append(problems, config.Problem{Var: config.EnvTradesInterval,
+			Message: fmt.Sprintf("%s is faster than the %s %s plan allows for latest trades (%s)", cfg.TradesInterval, cfg.Vendor, p.Name, minIv),
+			Example: minIv.String()})
+	}
+	return problems
 }
 
 // buildVendorClient builds the configured vendor's client on g.

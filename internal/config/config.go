@@ -84,6 +84,11 @@ type Config struct {
 	// PollInterval is the latest-bars poll interval; 0 means the plan's
 	// minimum.
 	PollInterval time.Duration
+	// Trades turns on polling of the latest trades.
+	Trades bool
+	// TradesInterval is the latest-trades poll interval; 0 means the default
+	// the daemon derives from the plan.
+	TradesInterval time.Duration
 	// HTTPAddr is the metrics and health listen address; "" disables the
 	// server.
 	HTTPAddr string
@@ -110,6 +115,8 @@ type rawEnv struct {
 	Timeframes      string       `env:"SYNCD_TIMEFRAMES,default=1m"`
 	BackfillSince   string       `env:"SYNCD_BACKFILL_SINCE,default=30d"`
 	PollInterval    string       `env:"SYNCD_POLL_INTERVAL"`
+	Trades          string       `env:"SYNCD_TRADES,default=off"`
+	TradesInterval  string       `env:"SYNCD_TRADES_INTERVAL"`
 	HTTPAddr        string       `env:"SYNCD_HTTP_ADDR,default=127.0.0.1:9464"`
 	LogLevel        string       `env:"SYNCD_LOG_LEVEL,default=info"`
 	LogFormat       string       `env:"SYNCD_LOG_FORMAT,default=json"`
@@ -263,6 +270,18 @@ func (r *rawEnv) validateSeries(v *validator, now time.Time) {
 	if s := strings.TrimSpace(r.PollInterval); s != "" {
 		cfg.PollInterval = v.duration(EnvPollInterval, s)
 	}
+	if s, ok := v.nonEmpty(EnvTrades, r.Trades); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "on":
+			cfg.Trades = true
+		case "off":
+		default:
+			v.bad(EnvTrades, s, "is neither on nor off")
+		}
+	}
+	if s := strings.TrimSpace(r.TradesInterval); s != "" {
+		cfg.TradesInterval = v.duration(EnvTradesInterval, s)
+	}
 }
 
 // validator collects problems.
@@ -378,6 +397,8 @@ func (c *Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	enc.AddString("backfill_since", c.BackfillSince.String())
 	enc.AddDuration("poll_interval", c.PollInterval)
+	enc.AddBool("trades", c.Trades)
+	enc.AddDuration("trades_interval", c.TradesInterval)
 	enc.AddString("http_addr", c.HTTPAddr)
 	return nil
 }

@@ -249,6 +249,9 @@ func TestBadValues(t *testing.T) {
 		{EnvBackfillSince, "2024-13-01", `SYNCD_BACKFILL_SINCE: "2024-13-01" is not a time, date or look-back (example: 90d, 36h, 2024-01-01, 2024-01-01T00:00:00Z)`},
 		{EnvPollInterval, "10", `SYNCD_POLL_INTERVAL: "10" is not a duration (example: 10s)`},
 		{EnvPollInterval, "-1s", `SYNCD_POLL_INTERVAL: "-1s" is not a positive duration (example: 10s)`},
+		{EnvTrades, "yes", `SYNCD_TRADES: "yes" is neither on nor off (example: on)`},
+		{EnvTrades, "", "SYNCD_TRADES: is set but empty; unset it to get the default (off) (example: on)"},
+		{EnvTradesInterval, "0s", `SYNCD_TRADES_INTERVAL: "0s" is not a positive duration (example: 30s)`},
 		{EnvHTTPAddr, "9464", `SYNCD_HTTP_ADDR: "9464" is not host:port (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:http", `SYNCD_HTTP_ADDR: "localhost:http" has port "http", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:70000", `SYNCD_HTTP_ADDR: "localhost:70000" has port "70000", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},
@@ -476,4 +479,16 @@ func TestConfigLogFieldsPerScope(t *testing.T) {
 
 	require.Equal(t, "base", ScopeBase.String())
 	require.Equal(t, "Scope(9)", Scope(9).String())
+}
+
+func TestTrades(t *testing.T) {
+	t.Parallel()
+	cfg, err := load(t, minimal(), ScopeSync)
+	require.NoError(t, err)
+	require.False(t, cfg.Trades, "off by default")
+	require.Zero(t, cfg.TradesInterval)
+	cfg, err = load(t, with(with(minimal(), EnvTrades, "ON"), EnvTradesInterval, "30s"), ScopeSync)
+	require.NoError(t, err)
+	require.True(t, cfg.Trades)
+	require.Equal(t, 30*time.Second, cfg.TradesInterval)
 }

@@ -20,6 +20,8 @@ const (
 	EnvTimeframes      = "SYNCD_TIMEFRAMES"
 	EnvBackfillSince   = "SYNCD_BACKFILL_SINCE"
 	EnvPollInterval    = "SYNCD_POLL_INTERVAL"
+	EnvTrades          = "SYNCD_TRADES"
+	EnvTradesInterval  = "SYNCD_TRADES_INTERVAL"
 	EnvHTTPAddr        = "SYNCD_HTTP_ADDR"
 	EnvLogLevel        = "SYNCD_LOG_LEVEL"
 	EnvLogFormat       = "SYNCD_LOG_FORMAT"
@@ -97,6 +99,16 @@ var vars = []Var{
 		Name: EnvPollInterval, Scope: ScopeSync,
 		Meaning: "latest-bars poll interval; empty means the fastest the plan allows",
 		Example: "10s",
+	},
+	{
+		Name: EnvTrades, Default: "off", Scope: ScopeSync,
+		Meaning: "also poll the latest trade of every symbol into the trades table: on or off",
+		Example: "on",
+	},
+	{
+		Name: EnvTradesInterval, Scope: ScopeSync,
+		Meaning: "latest-trades poll interval with SYNCD_TRADES=on; empty means the latest-bars interval, or the plan's minimum for trades if that is longer",
+		Example: "30s",
 	},
 	{
 		Name: EnvHTTPAddr, Default: "127.0.0.1:9464", Scope: ScopeSync,

@@ -27,6 +27,9 @@ type Metrics struct {
 	Bars *prometheus.CounterVec
 	// PollTicks counts live-poll ticks by outcome (ok, error).
 	PollTicks *prometheus.CounterVec
+	// Trades counts latest trades received with SYNCD_TRADES=on, by result:
+	// stored (a new tick) or seen_before (the endpoint repeated a stored one).
+	Trades *prometheus.CounterVec
 	// Revisions counts stored bars the vendor changed in a way a live bar does not move.
 	Revisions prometheus.Counter
 	// Gaps counts head gaps handed to backfill.
@@ -58,6 +61,9 @@ func New() *Metrics {
 		PollTicks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_poll_ticks_total", Help: "Live-poll ticks by outcome.",
 		}, []string{"outcome"}),
+		Trades: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_trades_total", Help: "Latest trades received by result: stored, seen_before.",
+		}, []string{"result"}),
 		Revisions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "syncd_bar_revisions_total", Help: "Stored bars revised by the vendor.",
 		}),
@@ -73,7 +79,7 @@ func New() *Metrics {
 		now: time.Now,
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.VendorRequests, m.Bars, m.PollTicks, m.Revisions, m.Gaps, m.BackfillOldest, m.BackfillProgress, freshCollector{m})
+		m.VendorRequests, m.Bars, m.PollTicks, m.Trades, m.Revisions, m.Gaps, m.BackfillOldest, m.BackfillProgress, freshCollector{m})
 	return m
 }
 

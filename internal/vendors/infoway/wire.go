@@ -210,12 +210,11 @@ type ProblemBody struct {
 	Instance string `json:"instance"`
 }
 
-// Str and Int are the field types Infoway documents as string and integer;
-// it sends some of them the other way, so decoding accepts both.
-type (
-	Str = lenient.Str
-	Int = lenient.Int
-)
+// Str is a field Infoway documents as a string; it sends some as numbers.
+type Str = lenient.Str
+
+// Int is a field Infoway documents as an integer; it sends some quoted.
+type Int = lenient.Int
 
 // Code is a parsed Infoway product code.
 type Code struct {

@@ -182,12 +182,11 @@ type Trade struct {
 	D  Int    `json:"d"`
 }
 
-// Str and Int are the field types QOS documents as string and integer;
-// it sends some of them the other way, so decoding accepts both.
-type (
-	Str = lenient.Str
-	Int = lenient.Int
-)
+// Str is a field QOS documents as a string; it sends some as numbers.
+type Str = lenient.Str
+
+// Int is a field QOS documents as an integer; it sends some quoted.
+type Int = lenient.Int
 
 // Code is a parsed QOS code "MARKET:SYM".
 type Code struct {
