@@ -48,7 +48,12 @@ const maxInfowayTimestamp = 10_000_000_000
 //     HTTP 401;
 //   - the timestamp (Unix seconds, inclusive) is honoured for every timeframe
 //     of a single-code request; a multi-code request always gets the latest
-//     bars;
+//     bars. The plan and the stats count a request as latest bars when it has
+//     several codes, or one code, no timestamp and klineNum ≤ 2, and as
+//     history otherwise;
+//   - a trade is the close of the code's newest 1m bar, with that bar's
+//     volume, at the current instant or the bar's last millisecond if the
+//     market has closed since;
 //   - stocks' daily, weekly and monthly bars start at exchange-local
 //     midnight, the others' at 00:00Z (Infoway's crypto dailies do, per its
 //     WebSocket pushes; the stock anchor is unconfirmed);
@@ -195,9 +200,18 @@ func (h *infowayHandler) authorized(w http.ResponseWriter, r *http.Request) bool
 	return true
 }
 
-// resolve maps the requested codes to specs. It answers the request itself
-// (and returns false) when some code is unknown.
-func (h *infowayHandler) resolve(w http.ResponseWriter, call *Call, mkt string, codes []string, tf vendor.Timeframe) ([]Spec, bool) {
+// resolve maps the requested codes, at most most of them, to specs. It
+// answers the request itself (and returns false) when there are none or too
+// many, or some code is unknown.
+func (h *infowayHandler) resolve(w http.ResponseWriter, call *Call, mkt string, codes []string, most int, tf vendor.Timeframe) ([]Spec, bool) {
+	switch {
+	case len(codes) == 0:
+		h.answer(w, call, infoway.RetParamMissing, "codes is required", nil)
+		return nil, false
+	case len(codes) > most:
+		h.answer(w, call, infoway.RetTooManyProducts, fmt.Sprintf("at most %d codes per request", most), nil)
+		return nil, false
+	}
 	specs := make([]Spec, 0, len(codes))
 	var unknown []string
 	for _, c := range codes {
@@ -247,12 +261,6 @@ func (h *infowayHandler) kline(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		h.answer(w, call, infoway.RetParamError, "klineType "+strconv.Itoa(req.KlineType)+" is not served", nil)
 		return
-	case len(codes) == 0:
-		h.answer(w, call, infoway.RetParamMissing, "codes is required", nil)
-		return
-	case len(codes) > infoway.MaxCodes:
-		h.answer(w, call, infoway.RetTooManyProducts, fmt.Sprintf("at most %d codes per request", infoway.MaxCodes), nil)
-		return
 	case req.KlineNum <= 0:
 		h.answer(w, call, infoway.RetParamError, "klineNum must be positive", nil)
 		return
@@ -263,7 +271,7 @@ func (h *infowayHandler) kline(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, call, infoway.RetParamError, "timestamp must be Unix seconds", nil)
 		return
 	}
-	specs, ok := h.resolve(w, call, r.PathValue("mkt"), codes, tf)
+	specs, ok := h.resolve(w, call, r.PathValue("mkt"), codes, infoway.MaxCodes, tf)
 	if !ok {
 		return
 	}
@@ -394,15 +402,7 @@ func (h *infowayHandler) trades(w http.ResponseWriter, r *http.Request) {
 	if call == nil {
 		return
 	}
-	switch {
-	case len(codes) == 0:
-		h.answer(w, call, infoway.RetParamMissing, "codes is required", nil)
-		return
-	case len(codes) > infoway.DefaultTradeMax:
-		h.answer(w, call, infoway.RetTooManyProducts, fmt.Sprintf("at most %d codes per request", infoway.DefaultTradeMax), nil)
-		return
-	}
-	specs, ok := h.resolve(w, call, r.PathValue("mkt"), codes, vendor.TF1m)
+	specs, ok := h.resolve(w, call, r.PathValue("mkt"), codes, infoway.DefaultTradeMax, vendor.TF1m)
 	if !ok {
 		return
 	}

@@ -235,6 +235,24 @@ func TestInfowayWire(t *testing.T) {
 		})
 	}
 
+	t.Run("MoreCodesThanInfowayServes", func(t *testing.T) {
+		t.Parallel()
+		codes := make([]string, infoway.MaxCodes+1)
+		for i := range codes {
+			codes[i] = "C" + strconv.Itoa(i) + "USDT"
+		}
+		for _, req := range []struct{ method, path, body string }{
+			{http.MethodPost, infoway.KlinePath(infoway.MktCrypto), `{"klineType":1,"klineNum":2,"codes":"` + strings.Join(codes, ",") + `"}`},
+			{http.MethodGet, infoway.TradePath(infoway.MktCrypto, strings.Join(codes, ",")), ""},
+		} {
+			status, body := rig.raw(t, req.method, req.path, "k", req.body)
+			require.Equal(t, http.StatusOK, status)
+			var env infoway.Envelope
+			require.NoError(t, json.Unmarshal(body, &env))
+			require.Equal(t, infoway.RetTooManyProducts, env.Ret, req.path)
+		}
+	})
+
 	t.Run("Unauthorized", func(t *testing.T) {
 		t.Parallel()
 		for _, key := range []string{"", InvalidCodePrefix + "-key"} {
