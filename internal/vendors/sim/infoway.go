@@ -200,7 +200,7 @@ func (h *infowayHandler) authorized(w http.ResponseWriter, r *http.Request) bool
 	return true
 }
 
-// resolve maps the requested codes, at most most of them, to specs. It
+// resolve maps the requested codes (no more than most) to specs. It
 // answers the request itself (and returns false) when there are none or too
 // many, or some code is unknown.
 func (h *infowayHandler) resolve(w http.ResponseWriter, call *Call, mkt string, codes []string, most int, tf vendor.Timeframe) ([]Spec, bool) {

@@ -421,8 +421,9 @@ func TestInfowayPlan(t *testing.T) {
 	t.Run("TooManyCodesForThePlan", func(t *testing.T) {
 		t.Parallel()
 		rig := infowayPair(t, 7, plan.Plan{BatchMax: 2}, Faults{})
-		var series []vendor.Series
-		for _, c := range []string{"BTCUSDT", "ETHUSDT", "SOLUSDT"} {
+		codes := []string{"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+		series := make([]vendor.Series, 0, len(codes))
+		for _, c := range codes {
 			series = append(series, vendor.Series{Vendor: vendor.Infoway, Symbol: c, Timeframe: vendor.TF1m})
 		}
 		_, err := rig.c.Latest(ctx, series)
@@ -489,7 +490,7 @@ func TestInfowaySameSeedSameBytes(t *testing.T) {
 	f.Rate[FaultDuplicate], f.Rate[FaultOutOfOrder] = 0.5, 0.5
 	run := func(seed uint64) [][]byte {
 		rig := infowayPair(t, seed, plan.Plan{}, f)
-		var out [][]byte
+		out := make([][]byte, 0, len(requests))
 		for _, r := range requests {
 			status, body := rig.raw(t, r.method, r.path, "k", r.body)
 			require.Equal(t, http.StatusOK, status, string(body))
