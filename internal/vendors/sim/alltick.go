@@ -83,18 +83,9 @@ func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace str
 		h.write(w, nil, h.answer(w, trace, ret, msg, nil))
 		return nil
 	}
-	if err := call.Fault.Wait(r.Context()); err != nil {
-		return nil
-	}
-	switch call.Fault.Kind {
-	case FaultTimeout:
-		return nil // Wait hung until the bound; the client has given up
-	case FaultServerError:
-		w.WriteHeader(call.Fault.Status)
-		_, _ = io.WriteString(w, "<html><body>upstream error</body></html>")
-		return nil
-	case FaultRateLimit:
+	if !playFault(w, r, call, func() {
 		h.write(w, nil, h.answer(w, trace, alltick.RetTooManyRequests, "too many requests", nil))
+	}) {
 		return nil
 	}
 	return call
@@ -102,18 +93,7 @@ func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace str
 
 // write sends body, applying the call's malformed or truncated fault.
 func (h *allTickHandler) write(w http.ResponseWriter, call *Call, body []byte) {
-	if call != nil {
-		switch call.Fault.Kind {
-		case FaultMalformed:
-			body = call.Fault.Malform(body)
-		case FaultTruncated:
-			// Promise the whole body, send part of it: the client sees a short read.
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			_, _ = w.Write(call.Fault.Truncate(body)) //nolint:gosec // JSON for a test client, never rendered as HTML
-			return
-		}
-	}
-	_, _ = w.Write(body) //nolint:gosec // JSON for a test client, never rendered as HTML
+	writeBody(w, call, http.StatusOK, body)
 }
 
 func badCode(code string, stock bool) bool {
@@ -237,8 +217,11 @@ var errUnknownVendor = errors.New("the simulator does not serve this vendor yet"
 
 // Handler returns the wire-format handler for a vendor name.
 func Handler(name string) (VendorHandler, error) {
-	if name == vendor.AllTick {
+	switch name {
+	case vendor.AllTick:
 		return AllTick, nil
+	case vendor.Infoway:
+		return Infoway, nil
 	}
 	return nil, errUnknownVendor
 }
