@@ -83,18 +83,8 @@ func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace str
 		h.write(w, nil, h.answer(w, trace, ret, msg, nil))
 		return nil
 	}
-	if err := call.Fault.Wait(r.Context()); err != nil {
-		return nil
-	}
-	switch call.Fault.Kind {
-	case FaultTimeout:
-		return nil // Wait hung until the bound; the client has given up
-	case FaultServerError:
-		w.WriteHeader(call.Fault.Status)
-		_, _ = io.WriteString(w, "<html><body>upstream error</body></html>")
-		return nil
-	case FaultRateLimit:
-		h.write(w, nil, h.answer(w, trace, alltick.RetTooManyRequests, "too many requests", nil))
+	limited := func() { h.write(w, nil, h.answer(w, trace, alltick.RetTooManyRequests, "too many requests", nil)) }
+	if !playFault(w, r, call, limited) {
 		return nil
 	}
 	return call
@@ -102,18 +92,7 @@ func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace str
 
 // write sends body, applying the call's malformed or truncated fault.
 func (h *allTickHandler) write(w http.ResponseWriter, call *Call, body []byte) {
-	if call != nil {
-		switch call.Fault.Kind {
-		case FaultMalformed:
-			body = call.Fault.Malform(body)
-		case FaultTruncated:
-			// Promise the whole body, send part of it: the client sees a short read.
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			_, _ = w.Write(call.Fault.Truncate(body)) //nolint:gosec // JSON for a test client, never rendered as HTML
-			return
-		}
-	}
-	_, _ = w.Write(body) //nolint:gosec // JSON for a test client, never rendered as HTML
+	writeBody(w, call, body)
 }
 
 func badCode(code string, stock bool) bool {
