@@ -219,5 +219,8 @@ func Handler(name string) (VendorHandler, error) {
 	if name == vendor.AllTick {
 		return AllTick, nil
 	}
+	if name == vendor.QOS {
+		return QOS, nil
+	}
 	return nil, errUnknownVendor
 }
