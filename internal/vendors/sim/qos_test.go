@@ -230,7 +230,7 @@ func TestQOSLatestGroupsCodesPerMarketPrefix(t *testing.T) {
 
 	// One request carried every series, codes of one market and kt joined.
 	require.Equal(t, uint64(1), endpointStats(core.Stats(), vendor.EndpointLatest).Accepted)
-	var joined []string
+	joined := make([]string, 0, len(rig.reqs))
 	for _, q := range rig.reqs {
 		joined = append(joined, q.C)
 	}
@@ -243,12 +243,12 @@ func TestQOSLatestGroupsCodesPerMarketPrefix(t *testing.T) {
 	// as the request spelt them.
 	body := rig.post(t, qos.PathKline, `{"kline_reqs":[{"c":"US:AAPL,TSLA","co":2,"a":0,"kt":1},{"c":"HK:700,09988","co":2,"a":0,"kt":1},{"c":"CF:BTCUSDT","co":2,"a":0,"kt":1}]}`)
 	var env struct {
-		Msg  string             `json:"msg"`
+		Msg  string            `json:"msg"`
 		Data []qos.KlineSeries `json:"data"`
 	}
 	require.NoError(t, json.Unmarshal(body, &env))
 	require.Equal(t, qos.MsgOK, env.Msg)
-	var order []string
+	order := make([]string, 0, len(env.Data))
 	for _, s := range env.Data {
 		order = append(order, s.C)
 	}
@@ -425,8 +425,8 @@ func TestQOSPlan(t *testing.T) {
 		require.Equal(t, uint64(1), rig.srv.Core().Stats().Total.Refused[ReasonBatch])
 
 		// The client keeps to the plan's 10 products per request.
-		var many []vendor.Series
-		for _, sym := range strings.Split(strings.TrimPrefix(codes, "US:"), ",") {
+		many := make([]vendor.Series, 0, 11)
+		for sym := range strings.SplitSeq(strings.TrimPrefix(codes, "US:"), ",") {
 			many = append(many, vendor.Series{Vendor: vendor.QOS, Symbol: "US:" + sym, Timeframe: vendor.TF1m})
 		}
 		rig.clock.Advance(time.Minute)
@@ -483,7 +483,7 @@ func TestQOSSameSeedSameBytes(t *testing.T) {
 	t.Parallel()
 	bodies := []struct{ path, body string }{
 		{qos.PathKline, `{"kline_reqs":[{"c":"US:AAPL,TSLA","co":5,"a":0,"kt":1},{"c":"HK:700","co":3,"a":0,"kt":1001}]}`},
-		{qos.PathHistory, `{"kline_reqs":[{"c":"CF:BTCUSDT,ETHUSDT","e":`+strconv.FormatInt(qosAsOf.Add(-2*time.Hour).Unix(), 10)+`,"co":500,"a":0,"kt":1}]}`},
+		{qos.PathHistory, `{"kline_reqs":[{"c":"CF:BTCUSDT,ETHUSDT","e":` + strconv.FormatInt(qosAsOf.Add(-2*time.Hour).Unix(), 10) + `,"co":500,"a":0,"kt":1}]}`},
 		{qos.PathTrade, `{"codes":["US:AAPL,TSLA","CF:BTCUSDT"],"count":3}`},
 	}
 	answers := func(seed uint64) [][]byte {
