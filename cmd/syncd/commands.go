@@ -106,7 +106,7 @@ func commands() []*command {
 func simulateFlags(fs *flag.FlagSet, env *Env) {
 	o := &env.Simulate
 	fs.StringVar(&o.Vendor, "vendor", vendor.AllTick, "wire format to serve: "+strings.Join(vendor.Names, ", "))
-	fs.StringVar(&o.Plan, "plan", "free", "rate-limit plan to enforce: a plan name or a custom spec")
+	fs.StringVar(&o.Plan, "plan", "", "rate-limit plan to enforce: a plan name or a custom spec; empty means the vendor's free plan (QOS: default)")
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:9400", "`host:port` to serve on")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed for generated prices and faults, for reproducible runs")
 	fs.StringVar(&o.Faults, "faults", "", "faults to inject, as the simulator's fault `spec`; empty injects none")
@@ -120,8 +120,9 @@ func checkSimulate(env *Env) []string {
 		problems = append(problems, fmt.Sprintf("-vendor: %q is not a supported vendor (%s)", o.Vendor, strings.Join(vendor.Names, ", ")))
 	}
 	if strings.TrimSpace(o.Plan) == "" {
-		problems = append(problems, "-plan: is empty (example: free)")
-	} else if _, err := plan.Lookup(o.Vendor, o.Plan); err != nil && slices.Contains(vendor.Names, o.Vendor) {
+		o.Plan = plan.DefaultName(o.Vendor)
+	}
+	if _, err := plan.Lookup(o.Vendor, o.Plan); err != nil && slices.Contains(vendor.Names, o.Vendor) {
 		problems = append(problems, fmt.Sprintf("-plan: %v", err))
 	}
 	if err := config.CheckListenAddr(o.Listen); err != nil {

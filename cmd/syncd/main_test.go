@@ -90,20 +90,13 @@ func TestBadValueExits2WithoutLeakingSecrets(t *testing.T) {
 	require.NotContains(t, r.stderr, dbPassword)
 }
 
-func TestStubsSayNotImplemented(t *testing.T) {
+func TestSimulateDefaultsToTheVendorsFreePlan(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		args    []string
-		environ []string
-	}{
-		{[]string{"simulate", "-vendor", "qos", "-plan", "default", "-listen", "127.0.0.1:0"}, nil},
-	} {
-		r := runReal(t, tc.environ, tc.args...)
-		require.Equal(t, exitFailure, r.code, tc.args)
-		require.Contains(t, r.stderr, "not implemented yet", tc.args)
-		require.Contains(t, r.stderr, `"msg":"syncd starting"`, "the logger is built before the hook runs")
-		require.NotContains(t, r.stderr, token)
-		require.NotContains(t, r.stderr, dbPassword)
+	for _, v := range vendor.Names {
+		env := &Env{Simulate: SimulateOptions{Vendor: v, Listen: "127.0.0.1:0"}}
+		require.Empty(t, checkSimulate(env), v)
+		_, err := plan.Lookup(v, env.Simulate.Plan)
+		require.NoError(t, err, v)
 	}
 }
 
@@ -192,7 +185,6 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"simulate", "-vendor", "binance", "-listen", "9400"}, "syncd simulate: invalid flags:\n" +
 			`  -vendor: "binance" is not a supported vendor (alltick, xdtick, infoway, qos)` + "\n" +
 			`  -listen: "9400" is not host:port (example: 127.0.0.1:9400)`},
-		{[]string{"simulate", "-plan", ""}, "-plan: is empty"},
 	} {
 		r := runReal(t, nil, tc.args...)
 		require.Equal(t, exitUsage, r.code, tc.args)

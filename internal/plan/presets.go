@@ -77,6 +77,15 @@ func Names(vendorName string) []string {
 	return slices.Sorted(maps.Keys(presets[vendorName]))
 }
 
+// DefaultName is the plan a vendor's key has when none is named: "free",
+// or QOS's only published plan, "default".
+func DefaultName(vendorName string) string {
+	if vendorName == vendor.QOS {
+		return "default"
+	}
+	return "free"
+}
+
 // Lookup returns a vendor's plan by name, or parses a custom spec (see
 // ParseCustom). An unknown name is an error that lists the valid ones.
 func Lookup(vendorName, name string) (Plan, error) {

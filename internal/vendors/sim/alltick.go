@@ -222,6 +222,8 @@ func Handler(name string) (VendorHandler, error) {
 		return AllTick, nil
 	case vendor.Infoway:
 		return Infoway, nil
+	case vendor.QOS:
+		return QOS, nil
 	}
 	return nil, errUnknownVendor
 }

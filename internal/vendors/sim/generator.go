@@ -127,19 +127,33 @@ func (g *Generator) bounds(s Spec, from, to time.Time) (start, end time.Time, ok
 // as shown at asOf (ascending; the newest may be forming). It is the shape of
 // a backward history page.
 func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor.Bar, error) {
-	if err := s.Validate(); err != nil {
+	start, ok, err := g.OldestOfLast(s, end, n, asOf)
+	if err != nil || !ok {
 		return nil, err
 	}
+	if asOf.Before(end) {
+		end = asOf
+	}
+	return g.Range(s, start, end.Add(time.Nanosecond), asOf)
+}
+
+// OldestOfLast returns the open time of the oldest of the n most recent bars
+// of s with open time ≤ end as shown at asOf, without generating any of them;
+// ok is false when no bar exists. A vendor that serves only its latest n bars
+// (QOS) uses it to find where its history ends.
+func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (time.Time, bool, error) {
+	if err := s.Validate(); err != nil {
+		return time.Time{}, false, err
+	}
 	if n <= 0 || n > MaxBars {
-		return nil, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
+		return time.Time{}, false, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
 	}
 	if asOf.Before(end) {
 		end = asOf
 	}
 	to := end.Add(time.Nanosecond)
 	// Find the n-th most recent bar with the calendar alone, widening the
-	// window until it holds n bars or reaches the epoch; then generate just
-	// those bars.
+	// window until it holds n bars or reaches the epoch.
 	window := time.Duration(n) * s.Timeframe.Duration()
 	if !g.cal.AlwaysOpen(s.Market) {
 		window *= 3
@@ -153,9 +167,9 @@ func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor
 		opens := g.opens(s, from, to, asOf)
 		if len(opens) >= n || from.Equal(zero) {
 			if len(opens) == 0 {
-				return nil, nil
+				return time.Time{}, false, nil
 			}
-			return g.Range(s, opens[max(0, len(opens)-n)], to, asOf)
+			return opens[max(0, len(opens)-n)], true, nil
 		}
 		window *= 2
 	}
