@@ -28,14 +28,14 @@ func allTickStyle(vendorName string) map[string]Plan {
 		return Plan{Vendor: vendorName, Name: name, Spacing: spacing(hist, latest, trades), GlobalSpacing: global,
 			PerSecond: perSec, PerMinute: perMin, PerDay: perDay, BatchMax: batch, TradeCodesMax: tradeMax, ResetZone: utc8}
 	}
-	free := mk("free", 10*time.Second, 10*time.Second, 10*time.Second, 10*time.Second, 0, 6, 1000, 5, 5)
+	free := mk(Free, 10*time.Second, 10*time.Second, 10*time.Second, 10*time.Second, 0, 6, 1000, 5, 5)
 	if vendorName == vendor.XdTick {
 		// XdTick's own limits page keeps the older 14400 daily cap and 10/min; the
 		// one-per-10 s spacing still bounds it to 6/min.
 		free.PerDay = 14400
 	}
 	plans := map[string]Plan{
-		"free":  free,
+		Free:    free,
 		"basic": mk("basic", time.Second, 3*time.Second, time.Second, 0, 1, 60, 86400, 100, 50),
 	}
 	premium := mk("premium", 100*time.Millisecond, 2*time.Second, 100*time.Millisecond, 0, 10, 600, 864000, 200, 50)
@@ -61,7 +61,7 @@ var presets = map[string]map[string]Plan{
 	vendor.Infoway: {
 		// One shared limit across all endpoints (vendors.md §5.5). Free daily cap:
 		// 86400 (zh) vs 172800 (en): the stricter 86400. Batch: ≤100 codes.
-		"free":    {Vendor: vendor.Infoway, Name: "free", PerSecond: 1, PerMinute: 60, PerDay: 86400, BatchMax: 100, TradeCodesMax: 100, ResetZone: utc8},
+		Free:      {Vendor: vendor.Infoway, Name: Free, PerSecond: 1, PerMinute: 60, PerDay: 86400, BatchMax: 100, TradeCodesMax: 100, ResetZone: utc8},
 		"basic":   {Vendor: vendor.Infoway, Name: "basic", PerSecond: 2, PerMinute: 120, PerDay: 172800, BatchMax: 100, TradeCodesMax: 100, ResetZone: utc8},
 		"premium": {Vendor: vendor.Infoway, Name: "premium", PerSecond: 10, PerMinute: 600, PerDay: 864000, BatchMax: 100, TradeCodesMax: 100, ResetZone: utc8},
 		"pro":     {Vendor: vendor.Infoway, Name: "pro", PerSecond: 20, PerMinute: 1200, PerDay: 1728000, BatchMax: 100, TradeCodesMax: 100, ResetZone: utc8},
@@ -77,13 +77,17 @@ func Names(vendorName string) []string {
 	return slices.Sorted(maps.Keys(presets[vendorName]))
 }
 
-// DefaultName is the plan a vendor's key has when none is named: "free",
-// or QOS's only published plan, "default".
+// Free is the name of every vendor's free plan but QOS's, and so the default
+// of SYNCD_PLAN.
+const Free = "free"
+
+// DefaultName is the plan a vendor's key has when none is named: Free, or
+// QOS's only published plan, "default".
 func DefaultName(vendorName string) string {
 	if vendorName == vendor.QOS {
 		return "default"
 	}
-	return "free"
+	return Free
 }
 
 // Lookup returns a vendor's plan by name, or parses a custom spec (see
