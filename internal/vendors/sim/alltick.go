@@ -240,5 +240,8 @@ func Handler(name string) (VendorHandler, error) {
 	if name == vendor.AllTick {
 		return AllTick, nil
 	}
+	if name == vendor.XdTick {
+		return XdTick, nil
+	}
 	return nil, errUnknownVendor
 }
