@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -22,17 +21,15 @@ import (
 const xdTickKey = "sim-xd-key"
 
 type xdTickBundle struct {
-	srv   *Server
-	clk   *clock.Fake
-	url   string
-	c     *xdtick.Client
-	ctx   context.Context
-	batch int
+	srv *Server
+	clk *clock.Fake
+	url string
+	c   *xdtick.Client
 }
 
 // xdTickSetup starts the simulator as XdTick, as of a fixed Friday 15:00
 // UTC, and an XdTick client pointed at it.
-func xdTickSetup(t *testing.T, p plan.Plan, faults Faults, batch int) xdTickBundle {
+func xdTickSetup(t *testing.T, p plan.Plan, faults Faults) xdTickBundle {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC))
 	srv, err := New(Config{Seed: 11, Clock: clk, Plan: p, Faults: faults, RootVendor: vendor.XdTick})
@@ -42,10 +39,10 @@ func xdTickSetup(t *testing.T, p plan.Plan, faults Faults, batch int) xdTickBund
 	require.NoError(t, srv.RegisterVendor(vendor.XdTick, h))
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	c, err := xdtick.New(xdtick.Config{BaseURL: hs.URL, Token: secret.New(xdTickKey), BatchMax: batch,
+	c, err := xdtick.New(xdtick.Config{BaseURL: hs.URL, Token: secret.New(xdTickKey),
 		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}})
 	require.NoError(t, err)
-	return xdTickBundle{srv: srv, clk: clk, url: hs.URL, c: c, ctx: context.Background(), batch: batch}
+	return xdTickBundle{srv: srv, clk: clk, url: hs.URL, c: c}
 }
 
 // raw sends one request the way a user's own script would.
@@ -55,7 +52,7 @@ func (b xdTickBundle) raw(t *testing.T, method, path, key, body string) xdtick.E
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(b.ctx, method, b.url+path, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, b.url+path, rd)
 	require.NoError(t, err)
 	if key != "" {
 		req.Header.Set(xdtick.HeaderKey, key)
@@ -71,12 +68,13 @@ func (b xdTickBundle) raw(t *testing.T, method, path, key, body string) xdtick.E
 
 func TestXdTickRoundTrip(t *testing.T) {
 	t.Parallel()
-	b := xdTickSetup(t, plan.Plan{}, Faults{}, 0)
+	b := xdTickSetup(t, plan.Plan{}, Faults{})
+	ctx := t.Context()
 	now := b.srv.Core().Now()
 
 	// History: the latest 1000 bars; every final one equals the truth, the
 	// newest is the one forming now.
-	page, err := b.c.History(b.ctx, "BTCUSD", vendor.TF1m, time.Time{}, 1000)
+	page, err := b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 1000)
 	require.NoError(t, err)
 	require.Len(t, page.Bars, 1000)
 	require.Empty(t, page.Rejects)
@@ -90,11 +88,11 @@ func TestXdTickRoundTrip(t *testing.T) {
 	}
 
 	// No end time on XdTick: the client refuses to ask for one.
-	_, err = b.c.History(b.ctx, "BTCUSD", vendor.TF1m, now.Add(-time.Hour), 10)
+	_, err = b.c.History(ctx, "BTCUSD", vendor.TF1m, now.Add(-time.Hour), 10)
 	require.ErrorIs(t, err, vendor.ErrUnsupported)
 
 	// 1M is XdTick's "1m": calendar months, not minutes.
-	page, err = b.c.History(b.ctx, "EURUSD", vendor.TF1M, time.Time{}, 3)
+	page, err = b.c.History(ctx, "EURUSD", vendor.TF1M, time.Time{}, 3)
 	require.NoError(t, err)
 	require.Len(t, page.Bars, 3)
 	for i, bar := range page.Bars {
@@ -112,7 +110,7 @@ func TestXdTickRoundTrip(t *testing.T) {
 		{Vendor: vendor.XdTick, Symbol: "GC", Timeframe: vendor.TF1h},
 		{Vendor: vendor.XdTick, Symbol: "EURUSD", Timeframe: vendor.TF1d},
 	}
-	latest, err := b.c.Latest(b.ctx, series)
+	latest, err := b.c.Latest(ctx, series)
 	require.NoError(t, err)
 	require.Empty(t, latest.Missing)
 	require.Len(t, latest.Bars, 4)
@@ -121,7 +119,7 @@ func TestXdTickRoundTrip(t *testing.T) {
 	require.Contains(t, latest.Invalid, series[2])
 	require.ErrorIs(t, latest.Invalid[series[2]], vendor.ErrInvalidSymbol)
 
-	trades, err := b.c.Trades(b.ctx, []string{"BTCUSD", "EURUSD", "INVALIDY"})
+	trades, err := b.c.Trades(ctx, []string{"BTCUSD", "EURUSD", "INVALIDY"})
 	require.NoError(t, err)
 	require.Len(t, trades, 2, "codes XdTick does not serve are left out")
 	require.Equal(t, now.Truncate(time.Second), trades[0].Time)
@@ -129,7 +127,7 @@ func TestXdTickRoundTrip(t *testing.T) {
 	require.True(t, trades[1].Price.Identical(latest.Bars[series[4]][1].Close), "the trade is the forming bar's close")
 
 	// An invalid code on the history endpoint.
-	_, err = b.c.History(b.ctx, "INVALIDZ", vendor.TF1m, time.Time{}, 10)
+	_, err = b.c.History(ctx, "INVALIDZ", vendor.TF1m, time.Time{}, 10)
 	require.ErrorIs(t, err, vendor.ErrInvalidSymbol)
 
 	st := b.srv.Core().Stats()
@@ -139,7 +137,7 @@ func TestXdTickRoundTrip(t *testing.T) {
 // The wire format itself, as a user's script sees it.
 func TestXdTickWire(t *testing.T) {
 	t.Parallel()
-	b := xdTickSetup(t, plan.Plan{}, Faults{}, 0)
+	b := xdTickSetup(t, plan.Plan{}, Faults{})
 	env := b.raw(t, http.MethodGet, "/tick-api/kline?code=BTCUSD&klineType=1min&size=2&endTime=1", xdTickKey, "")
 	require.Equal(t, xdtick.CodeOK, env.Code)
 	require.Equal(t, "successful", env.Msg)
@@ -192,11 +190,12 @@ func TestXdTickPlanRefusalIsTheVendorsAnswer(t *testing.T) {
 	t.Parallel()
 	free, err := plan.Lookup(vendor.XdTick, "free")
 	require.NoError(t, err)
-	b := xdTickSetup(t, free, Faults{}, 0)
-	_, err = b.c.History(b.ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
+	b := xdTickSetup(t, free, Faults{})
+	ctx := t.Context()
+	_, err = b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
 	require.NoError(t, err)
 	// A burst beyond one request per 10 s gets XdTick's rate-limit answer.
-	_, err = b.c.History(b.ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
+	_, err = b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
 	require.ErrorIs(t, err, vendor.ErrRateLimited)
 	env := b.raw(t, http.MethodGet, "/tick-api/kline?code=BTCUSD&klineType=1min", xdTickKey, "")
 	require.Equal(t, xdtick.Envelope{Code: 429, Msg: "Too Many Requests"}, env)
@@ -207,7 +206,7 @@ func TestXdTickPlanRefusalIsTheVendorsAnswer(t *testing.T) {
 	for _, s := range []string{"BTCUSD", "ETHUSD", "EURUSD", "USDJPY", "GC", "CL"} {
 		series = append(series, vendor.Series{Vendor: vendor.XdTick, Symbol: s, Timeframe: vendor.TF1m})
 	}
-	got, err := b.c.Latest(b.ctx, series)
+	got, err := b.c.Latest(ctx, series)
 	require.ErrorIs(t, err, vendor.ErrUnsupported, "603 token level not enough")
 	require.ElementsMatch(t, series, got.Missing)
 
@@ -215,7 +214,7 @@ func TestXdTickPlanRefusalIsTheVendorsAnswer(t *testing.T) {
 	b.clk.Advance(time.Minute)
 	c, err := xdtick.New(xdtick.Config{BaseURL: b.url, Token: secret.New("another-key"), BatchMax: free.BatchMax})
 	require.NoError(t, err)
-	got, err = c.Latest(b.ctx, series[:free.BatchMax])
+	got, err = c.Latest(ctx, series[:free.BatchMax])
 	require.NoError(t, err)
 	require.Len(t, got.Bars, free.BatchMax)
 }
@@ -233,10 +232,11 @@ func TestXdTickFaults(t *testing.T) {
 	} {
 		var f Faults
 		f.Rate[tc.kind] = 1
-		b := xdTickSetup(t, plan.Plan{}, f, 0)
-		_, err := b.c.History(b.ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
+		b := xdTickSetup(t, plan.Plan{}, f)
+		ctx := t.Context()
+		_, err := b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
 		require.ErrorIs(t, err, tc.want, tc.kind.String())
-		_, err = b.c.Latest(b.ctx, []vendor.Series{{Vendor: vendor.XdTick, Symbol: "BTCUSD", Timeframe: vendor.TF1m}})
+		_, err = b.c.Latest(ctx, []vendor.Series{{Vendor: vendor.XdTick, Symbol: "BTCUSD", Timeframe: vendor.TF1m}})
 		require.ErrorIs(t, err, tc.want, tc.kind.String())
 		require.NotContains(t, err.Error(), xdTickKey)
 	}

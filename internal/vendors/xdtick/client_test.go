@@ -100,8 +100,9 @@ func jsonValue(t *testing.T, b []byte) any {
 func TestHistoryGolden(t *testing.T) {
 	t.Parallel()
 	var got map[string]string
+	var path string
 	b := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		require.Equal(t, PathKline, r.URL.Path)
+		path = r.URL.Path
 		got = map[string]string{}
 		for k := range r.URL.Query() {
 			got[k] = r.URL.Query().Get(k)
@@ -110,6 +111,7 @@ func TestHistoryGolden(t *testing.T) {
 	}, 0, 0)
 	page, err := b.c.History(context.Background(), "BTCUSD", vendor.TF1m, time.Time{}, 500)
 	require.NoError(t, err)
+	require.Equal(t, PathKline, path)
 
 	var doc struct {
 		Code      string `json:"code"`
@@ -457,13 +459,12 @@ func TestTradesGolden(t *testing.T) {
 	t.Parallel()
 	var codes []string
 	b := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		require.Equal(t, PathTrades, r.URL.Path)
-		codes = append(codes, r.URL.Query().Get("codes"))
+		codes = append(codes, r.URL.Path+"?"+r.URL.Query().Get("codes"))
 		_, _ = w.Write(fixture(t, "trade_response_doc.json"))
 	}, 0, 0)
 	trades, err := b.c.Trades(context.Background(), []string{"BTCUSD", "ETHUSD"})
 	require.NoError(t, err)
-	require.Equal(t, []string{"BTCUSD,ETHUSD"}, codes, "the doc's ?codes=BTCUSD,ETHUSD")
+	require.Equal(t, []string{PathTrades + "?BTCUSD,ETHUSD"}, codes, "the doc's ?codes=BTCUSD,ETHUSD")
 	require.Len(t, trades, 2)
 	require.Equal(t, vendor.Trade{Symbol: "BTCUSD", Time: time.Unix(1769616358, 0).UTC(), Price: dec("89262.11000000"),
 		Volume: dec("0.99173000"), Turnover: decimal.Null{Decimal: dec("88523.9123503000000000"), Valid: true}}, trades[0])
