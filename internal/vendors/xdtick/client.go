@@ -336,8 +336,10 @@ func (c *Client) Trades(ctx context.Context, symbols []string) ([]vendor.Trade, 
 	}
 	var out []vendor.Trade
 	for chunk := range slices.Chunk(symbols, c.tradeMax) {
-		q := url.Values{"codes": {strings.Join(chunk, ",")}}
-		err := c.caller.Do(ctx, vendor.EndpointTrades, len(chunk), c.request(http.MethodGet, PathTrades, q, nil), func(r transport.Response) error {
+		// Codes are letters and digits (CheckCode), so the doc's literal
+		// ?codes=BTCUSD,ETHUSD needs no escaping.
+		path := PathTrades + "?codes=" + strings.Join(chunk, ",")
+		err := c.caller.Do(ctx, vendor.EndpointTrades, len(chunk), c.request(http.MethodGet, path, nil, nil), func(r transport.Response) error {
 			data, err := envelope(r, vendor.EndpointTrades)
 			if err != nil {
 				return err
