@@ -157,6 +157,9 @@ func (h *xdTickHandler) kline(w http.ResponseWriter, r *http.Request) {
 		h.write(w, call, h.answer(w, xdtick.CodeBadHeader, err.Error(), nil))
 		return
 	}
+	// The simulated history starts at xdtick.MinTime: earlier millisecond
+	// times (1970–1973 monthly bars) cannot be told from seconds.
+	bars = slices.DeleteFunc(bars, func(b vendor.Bar) bool { return b.Time.Before(xdtick.MinTime) })
 	data := xdtick.KlineData{Code: code, KlineType: kt, KlineList: encodeXdTickBars(bars)}
 	h.write(w, call, h.answer(w, xdtick.CodeOK, xdtick.MsgOK, data))
 }

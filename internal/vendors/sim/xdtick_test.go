@@ -27,11 +27,14 @@ type xdTickBundle struct {
 	c   *xdtick.Client
 }
 
-// xdTickSetup starts the simulator as XdTick, as of a fixed Friday 15:00
-// UTC, and an XdTick client pointed at it.
-func xdTickSetup(t *testing.T, p plan.Plan, faults Faults) xdTickBundle {
+// xdTickFriday is a Friday 15:00 UTC, when every market is open.
+var xdTickFriday = time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC)
+
+// xdTickSetup starts the simulator as XdTick, as of asOf, and an XdTick
+// client pointed at it.
+func xdTickSetup(t *testing.T, asOf time.Time, p plan.Plan, faults Faults) xdTickBundle {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC))
+	clk := clock.NewFake(asOf)
 	srv, err := New(Config{Seed: 11, Clock: clk, Plan: p, Faults: faults, RootVendor: vendor.XdTick})
 	require.NoError(t, err)
 	h, err := Handler(vendor.XdTick)
@@ -68,7 +71,7 @@ func (b xdTickBundle) raw(t *testing.T, method, path, key, body string) xdtick.E
 
 func TestXdTickRoundTrip(t *testing.T) {
 	t.Parallel()
-	b := xdTickSetup(t, plan.Plan{}, Faults{})
+	b := xdTickSetup(t, xdTickFriday, plan.Plan{}, Faults{})
 	ctx := t.Context()
 	now := b.srv.Core().Now()
 
@@ -137,7 +140,7 @@ func TestXdTickRoundTrip(t *testing.T) {
 // The wire format itself, as a user's script sees it.
 func TestXdTickWire(t *testing.T) {
 	t.Parallel()
-	b := xdTickSetup(t, plan.Plan{}, Faults{})
+	b := xdTickSetup(t, xdTickFriday, plan.Plan{}, Faults{})
 	env := b.raw(t, http.MethodGet, "/tick-api/kline?code=BTCUSD&klineType=1min&size=2&endTime=1", xdTickKey, "")
 	require.Equal(t, xdtick.CodeOK, env.Code)
 	require.Equal(t, "successful", env.Msg)
@@ -190,7 +193,7 @@ func TestXdTickPlanRefusalIsTheVendorsAnswer(t *testing.T) {
 	t.Parallel()
 	free, err := plan.Lookup(vendor.XdTick, "free")
 	require.NoError(t, err)
-	b := xdTickSetup(t, free, Faults{})
+	b := xdTickSetup(t, xdTickFriday, free, Faults{})
 	ctx := t.Context()
 	_, err = b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
 	require.NoError(t, err)
@@ -232,7 +235,7 @@ func TestXdTickFaults(t *testing.T) {
 	} {
 		var f Faults
 		f.Rate[tc.kind] = 1
-		b := xdTickSetup(t, plan.Plan{}, f)
+		b := xdTickSetup(t, xdTickFriday, plan.Plan{}, f)
 		ctx := t.Context()
 		_, err := b.c.History(ctx, "BTCUSD", vendor.TF1m, time.Time{}, 10)
 		require.ErrorIs(t, err, tc.want, tc.kind.String())
@@ -240,4 +243,16 @@ func TestXdTickFaults(t *testing.T) {
 		require.ErrorIs(t, err, tc.want, tc.kind.String())
 		require.NotContains(t, err.Error(), xdTickKey)
 	}
+}
+
+// Bars before xdtick.MinTime would be rejected by the client as seconds; the
+// simulated history starts there instead.
+func TestXdTickHistoryStartsAtMinTime(t *testing.T) {
+	t.Parallel()
+	b := xdTickSetup(t, xdtick.MinTime.Add(48*time.Hour), plan.Plan{}, Faults{})
+	page, err := b.c.History(t.Context(), "BTCUSD", vendor.TF1h, time.Time{}, 100)
+	require.NoError(t, err)
+	require.Empty(t, page.Rejects)
+	require.Len(t, page.Bars, 48)
+	require.False(t, page.Bars[0].Time.Before(xdtick.MinTime))
 }

@@ -157,6 +157,10 @@ const unitBoundary = 100_000_000_000
 
 var errUnit = errors.New("timestamp in the wrong unit")
 
+// MinTime is the oldest bar time the client accepts: a time in milliseconds
+// before it (1973-03-03T09:46:40Z) cannot be told from one in seconds.
+var MinTime = time.UnixMilli(unitBoundary).UTC()
+
 func readInt(b []byte) (int64, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
