@@ -21,6 +21,7 @@ import (
 	"github.com/syncd/syncd/internal/vendors/infoway"
 	"github.com/syncd/syncd/internal/vendors/qos"
 	"github.com/syncd/syncd/internal/vendors/sim"
+	"github.com/syncd/syncd/internal/vendors/xdtick"
 )
 
 // buildGate builds the quota governor for the configured plan, its daily
@@ -73,6 +74,9 @@ func buildVendorClient(env *Env, g vendor.Gate) (vendorClient, error) {
 	switch cfg.Vendor {
 	case vendor.AllTick:
 		return alltick.New(alltick.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
+			TradeMax: p.TradeCodesMax, Logger: log})
+	case vendor.XdTick:
+		return xdtick.New(xdtick.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
 			TradeMax: p.TradeCodesMax, Logger: log})
 	case vendor.Infoway:
 		return infoway.New(infoway.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,

@@ -229,3 +229,18 @@ func (l *Latest) MarkMissing(requested []Series) {
 func (l *Latest) MarkInvalid(s Series, err error) {
 	l.Invalid[s] = &InvalidSymbolsError{Symbols: []string{s.Symbol}, Err: err}
 }
+
+// SortBars sorts bars ascending by Time in place and drops repeated times,
+// keeping the last occurrence in the vendor's order (a page that overlaps
+// itself sends the newer values last). It returns the shortened slice.
+func SortBars(bars []Bar) []Bar {
+	slices.SortStableFunc(bars, func(a, b Bar) int { return a.Time.Compare(b.Time) })
+	out := bars[:0]
+	for i, b := range bars {
+		if i+1 < len(bars) && bars[i+1].Time.Equal(b.Time) {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}

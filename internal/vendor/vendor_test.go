@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/syncd/syncd/internal/decimal"
 )
 
 func TestTimeframes(t *testing.T) {
@@ -53,4 +55,18 @@ func TestLatestAccountsForEverySeries(t *testing.T) {
 	require.ErrorAs(t, l.Invalid[b], &ise)
 	require.Equal(t, []string{"B"}, ise.Symbols)
 	require.ErrorIs(t, l.Invalid[b], ErrInvalidSymbol)
+}
+
+func TestSortBarsKeepsTheLastOfEqualTimes(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(m int, v int64) Bar { return Bar{Time: t0.Add(time.Duration(m) * time.Minute), Volume: decimal.New(v, 0)} }
+	got := SortBars([]Bar{at(2, 1), at(0, 1), at(2, 2), at(1, 1), at(0, 2)})
+	require.Len(t, got, 3)
+	for i, b := range got {
+		require.True(t, b.Time.Equal(t0.Add(time.Duration(i)*time.Minute)))
+	}
+	require.Equal(t, "2", got[0].Volume.String())
+	require.Equal(t, "2", got[2].Volume.String())
+	require.Empty(t, SortBars(nil))
 }

@@ -163,16 +163,7 @@ func decodeBars(s vendor.Series, raw []json.RawMessage) ([]vendor.Bar, []vendor.
 		}
 		bars = append(bars, b.ToBar())
 	}
-	slices.SortStableFunc(bars, func(a, b vendor.Bar) int { return a.Time.Compare(b.Time) })
-	// Keep the last of equal times in the vendor's order.
-	out := bars[:0]
-	for i, b := range bars {
-		if i+1 < len(bars) && bars[i+1].Time.Equal(b.Time) {
-			continue
-		}
-		out = append(out, b)
-	}
-	return out, rejects
+	return vendor.SortBars(bars), rejects
 }
 
 // Latest fetches the latest two bars of every series: stock and other codes

@@ -179,7 +179,7 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 				bars = append(bars, wb.bar)
 			}
 		}
-		page.Bars = sortDedupe(bars)
+		page.Bars = vendor.SortBars(bars)
 		return nil
 	})
 	if err != nil {
@@ -388,7 +388,7 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, chunk []vendor.
 			}
 		}
 		for _, s := range gotOrder {
-			run.out.Bars[s] = sortDedupe(got[s])
+			run.out.Bars[s] = vendor.SortBars(got[s])
 		}
 		run.ok++
 		return nil

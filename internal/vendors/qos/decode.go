@@ -212,23 +212,6 @@ func seconds(v int64) (time.Time, string) {
 	return time.Unix(v, 0).UTC(), ""
 }
 
-// sortDedupe sorts bars ascending and removes duplicate times; bars are in
-// the vendor's order and the last occurrence wins.
-func sortDedupe(bars []vendor.Bar) []vendor.Bar {
-	byTime := make(map[int64]int, len(bars))
-	out := make([]vendor.Bar, 0, len(bars))
-	for _, b := range bars {
-		if i, dup := byTime[b.Time.Unix()]; dup {
-			out[i] = b
-			continue
-		}
-		byTime[b.Time.Unix()] = len(out)
-		out = append(out, b)
-	}
-	slices.SortFunc(out, func(a, b vendor.Bar) int { return a.Time.Compare(b.Time) })
-	return out
-}
-
 // toTrade converts one element of a /trade answer.
 func toTrade(raw json.RawMessage) (vendor.Trade, string) {
 	var w struct {

@@ -79,7 +79,7 @@ func FuzzDecodeKline(f *testing.F) {
 					bars = append(bars, wb.bar)
 				}
 			}
-			bars = sortDedupe(bars)
+			bars = vendor.SortBars(bars)
 			for i := 1; i < len(bars); i++ {
 				require.True(t, bars[i-1].Time.Before(bars[i].Time))
 			}

@@ -213,7 +213,7 @@ func (h *allTickHandler) trades(w http.ResponseWriter, r *http.Request, stock bo
 	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
 }
 
-var errUnknownVendor = errors.New("the simulator does not serve this vendor yet")
+var errUnknownVendor = errors.New("the simulator does not serve this vendor")
 
 // Handler returns the wire-format handler for a vendor name.
 func Handler(name string) (VendorHandler, error) {
@@ -224,6 +224,8 @@ func Handler(name string) (VendorHandler, error) {
 		return Infoway, nil
 	case vendor.QOS:
 		return QOS, nil
+	case vendor.XdTick:
+		return XdTick, nil
 	}
 	return nil, errUnknownVendor
 }

@@ -305,23 +305,27 @@ func (f Fault) Truncate(body []byte) []byte {
 // either one name separator becomes '=' or the body is replaced by the HTML
 // error page a proxy in front of the vendor might send.
 func (f Fault) Malform(body []byte) []byte {
-	colons := bytes.Count(body, []byte(":"))
-	if colons == 0 || f.word&1 == 1 {
+	// Only a colon outside strings is a name separator: one inside a value
+	// ("18:46:00") turned into '=' would leave the body valid.
+	var seps []int
+	inString, escaped := false, false
+	for i, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && c == ':':
+			seps = append(seps, i)
+		}
+	}
+	if len(seps) == 0 || f.word&1 == 1 {
 		return []byte("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n")
 	}
-	target := int(f.word>>1) % colons
 	out := bytes.Clone(body)
-	seen := 0
-	for i, c := range out {
-		if c != ':' {
-			continue
-		}
-		if seen == target {
-			out[i] = '='
-			break
-		}
-		seen++
-	}
+	out[seps[int(f.word>>1)%len(seps)]] = '='
 	return out
 }
 

@@ -120,7 +120,9 @@ func TestFaultRates(t *testing.T) {
 
 func TestFaultBodies(t *testing.T) {
 	t.Parallel()
-	body := []byte(`{"ret":200,"data":{"kline_list":[{"timestamp":"1","open_price":"1.5"}]}}`)
+	// Colons inside strings (XdTick's startTime) are not name separators.
+	body := []byte(`{"ret":200,"data":{"kline_list":[{"timestamp":"1","startTime":"2026-01-21T18:46:00","note":"a\":b"}]}}`)
+	require.True(t, json.Valid(body))
 	original := string(body)
 	f, err := ParseFaults("malformed=1")
 	require.NoError(t, err)
