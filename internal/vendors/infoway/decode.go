@@ -266,7 +266,6 @@ func millis(v int64) (time.Time, string) {
 // last occurrence in the vendor's order wins) and rejects.
 func barsOf(s vendor.Series, raws []json.RawMessage) ([]vendor.Bar, []vendor.Reject) {
 	var rejects []vendor.Reject
-	byTime := make(map[int64]int, len(raws))
 	bars := make([]vendor.Bar, 0, len(raws))
 	for _, raw := range raws {
 		b, reason := toBar(raw)
@@ -274,15 +273,9 @@ func barsOf(s vendor.Series, raws []json.RawMessage) ([]vendor.Bar, []vendor.Rej
 			rejects = append(rejects, vendor.Reject{Series: s, Raw: slices.Clone(raw), Reason: reason})
 			continue
 		}
-		if i, dup := byTime[b.Time.Unix()]; dup {
-			bars[i] = b
-			continue
-		}
-		byTime[b.Time.Unix()] = len(bars)
 		bars = append(bars, b)
 	}
-	slices.SortFunc(bars, func(a, b vendor.Bar) int { return a.Time.Compare(b.Time) })
-	return bars, rejects
+	return vendor.SortBars(bars), rejects
 }
 
 // decodeTrades converts a ret-200 batch_trade data array.
