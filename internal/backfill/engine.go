@@ -218,7 +218,13 @@ func (e *Engine) Heal(ctx context.Context, s vendor.Series, from, to time.Time) 
 	r := Result{Series: s}
 	caps, err := e.caps(s)
 	if err == nil {
-		err = e.walk(ctx, s, caps, &walk{heal: true, end: to, stop: from, gapNew: true}, &r)
+		end := to
+		if !caps.PagesBack {
+			// The latest page is all such a vendor serves, and it covers a
+			// recent gap: ask for it rather than give the gap up unasked.
+			end = time.Time{}
+		}
+		err = e.walk(ctx, s, caps, &walk{heal: true, end: end, stop: from, gapNew: true}, &r)
 	}
 	r.Err = err
 	e.report(s, true, &r, State{}, true)

@@ -113,6 +113,26 @@ func TestNoPagingBackStoresOnePage(t *testing.T) {
 	require.Equal(t, 1, b.vendor.requests)
 }
 
+func TestNoPagingBackHealsARecentGapFromTheLatestPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3000*time.Minute, func(f *fakeVendor, _ *Config) { f.pagesBack = false })
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	head := testNow.Truncate(time.Minute)
+	// Ten minutes pass unseen; the poller then reports the gap between the
+	// stored head and the bar it just got.
+	b.clk.Advance(10 * time.Minute)
+	to := b.clk.Now().Truncate(time.Minute).Add(-time.Minute)
+	r := b.engine.Heal(context.Background(), series, head, to)
+	require.NoError(t, r.Err)
+	require.Empty(t, r.Unavailable, "the latest page covers a ten-minute gap")
+	require.Empty(t, b.store.st.Gaps)
+	for m := head; !m.After(to); m = m.Add(time.Minute) {
+		_, ok := b.store.bars[m]
+		require.True(t, ok, "bar %s healed", m)
+	}
+	require.True(t, b.vendor.ends[len(b.vendor.ends)-1].IsZero(), "asked for the latest page, not one it cannot serve")
+}
+
 func TestHeadGapHealedAfterStopAndCrash(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 600*time.Minute, nil)
