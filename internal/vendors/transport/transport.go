@@ -168,11 +168,34 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.
 				ae.RetryAfter = RetryAfter(resp.Header)
 			}
 			ae.Message = c.Redact(ae.Message)
+			if ae.Err != nil {
+				ae.Err = c.redactErr(ae.Err)
+			}
+			return err
 		}
-		return err
+		return c.redactErr(err)
 	}
 	return nil
 }
+
+// redactErr returns err, or when its text holds a secret (a decoder quoting a
+// body in which the vendor echoed the key) an error with the text redacted
+// that still unwraps to err, so classification survives.
+func (c *Caller) redactErr(err error) error {
+	text := err.Error()
+	if red := c.Redact(text); red != text {
+		return redacted{text: red, err: err}
+	}
+	return err
+}
+
+type redacted struct {
+	text string
+	err  error
+}
+
+func (r redacted) Error() string { return r.text }
+func (r redacted) Unwrap() error { return r.err }
 
 func unwrapURLError(err error) string {
 	var ue *url.Error

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -148,4 +149,28 @@ func TestCap(t *testing.T) {
 	require.Equal(t, 100, Cap(-1, 100))
 	require.Equal(t, 100, Cap(500, 100))
 	require.Equal(t, 20, Cap(20, 100))
+}
+
+func TestDecoderErrorsAreRedacted(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"echo":"` + token + `"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c := New(Config{Vendor: "v", Secrets: []string{token}})
+	build := func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}
+	for name, decode := range map[string]Decoder{
+		"APIErrorCause": func(r Response) error {
+			return &vendor.APIError{Vendor: "v", Kind: vendor.ErrProtocol, Err: fmt.Errorf("bad body %s: %w", r.Body, vendor.ErrProtocol)}
+		},
+		"PlainError": func(r Response) error { return fmt.Errorf("bad body %s: %w", r.Body, vendor.ErrProtocol) },
+	} {
+		err := c.Do(t.Context(), vendor.EndpointHistory, 1, build, decode)
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), token, name)
+		require.Contains(t, err.Error(), "[REDACTED]", name)
+		require.ErrorIs(t, err, vendor.ErrProtocol, name)
+	}
 }
