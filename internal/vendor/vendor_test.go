@@ -60,7 +60,9 @@ func TestLatestAccountsForEverySeries(t *testing.T) {
 func TestSortBarsKeepsTheLastOfEqualTimes(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(m int, v int64) Bar { return Bar{Time: t0.Add(time.Duration(m) * time.Minute), Volume: decimal.New(v, 0)} }
+	at := func(m int, v int64) Bar {
+		return Bar{Time: t0.Add(time.Duration(m) * time.Minute), Volume: decimal.New(v, 0)}
+	}
 	got := SortBars([]Bar{at(2, 1), at(0, 1), at(2, 2), at(1, 1), at(0, 2)})
 	require.Len(t, got, 3)
 	for i, b := range got {
