@@ -156,26 +156,32 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.
 	}
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if err := decode(r); err != nil {
-		var ae *vendor.APIError
-		if errors.As(err, &ae) {
-			if ae.HTTPStatus == 0 {
-				ae.HTTPStatus = resp.StatusCode
-			}
-			if ae.Endpoint == "" {
-				ae.Endpoint = ep
-			}
-			if ae.RetryAfter == 0 {
-				ae.RetryAfter = RetryAfter(resp.Header)
-			}
-			ae.Message = c.Redact(ae.Message)
-			if ae.Err != nil {
-				ae.Err = c.redactErr(ae.Err)
-			}
-			return err
-		}
-		return c.redactErr(err)
+		return c.complete(err, ep, resp)
 	}
 	return nil
+}
+
+// complete fills in what a decoder's APIError leaves out (status, endpoint,
+// Retry-After) and scrubs secrets from the error.
+func (c *Caller) complete(err error, ep vendor.Endpoint, resp *http.Response) error {
+	var ae *vendor.APIError
+	if !errors.As(err, &ae) {
+		return c.redactErr(err)
+	}
+	if ae.HTTPStatus == 0 {
+		ae.HTTPStatus = resp.StatusCode
+	}
+	if ae.Endpoint == "" {
+		ae.Endpoint = ep
+	}
+	if ae.RetryAfter == 0 {
+		ae.RetryAfter = RetryAfter(resp.Header)
+	}
+	ae.Message = c.Redact(ae.Message)
+	if ae.Err != nil {
+		ae.Err = c.redactErr(ae.Err)
+	}
+	return err
 }
 
 // redactErr returns err, or when its text holds a secret (a decoder quoting a
