@@ -181,7 +181,8 @@ func (c *Caller) complete(err error, ep vendor.Endpoint, resp *http.Response) er
 	if ae.Err != nil {
 		ae.Err = c.redactErr(ae.Err)
 	}
-	return err
+	// A wrapper around the APIError fixed its text when it was made.
+	return c.redactErr(err)
 }
 
 // redactErr returns err, or when its text holds a secret (a decoder quoting a
