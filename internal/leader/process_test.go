@@ -156,6 +156,10 @@ func TestTwoProcessesFetchOneAtATimeAndTheOtherTakesOverAfterKill9(t *testing.T)
 			// request per second, backfill keeps the fetcher busy throughout.
 			"SYNCD_SYMBOLS=BTCUSDT", "SYNCD_TIMEFRAMES=1m", "SYNCD_BACKFILL_SINCE=30d",
 			"SYNCD_HTTP_ADDR=", "SYNCD_LOG_FORMAT=json",
+			// The simulator runs in this test process, and on a busy machine
+			// its handler can start 25 ms and more after a request left: far
+			// more than the network jitter the default margin is for.
+			"SYNCD_QUOTA_MARGIN=50ms",
 		}
 		pr := &process{cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
 		cmd.Stdout, cmd.Stderr = pr.logs, pr.logs
@@ -189,6 +193,11 @@ func TestTwoProcessesFetchOneAtATimeAndTheOtherTakesOverAfterKill9(t *testing.T)
 	a.done <- nil // for the cleanup
 	killed := time.Now()
 	fl.waitFor(t, "b to take over", func() bool { n, _, _ := fl.count("b"); return n >= 3 })
+	// b stops gracefully on SIGTERM; then nothing changes while we count.
+	require.NoError(t, b.cmd.Process.Signal(syscall.SIGTERM))
+	err = <-b.done
+	b.done <- err // for the cleanup
+	require.NoError(t, err, "b exits 0 after SIGTERM")
 
 	nA, _, lastA := fl.count("a")
 	nB, firstB, _ := fl.count("b")
@@ -196,7 +205,8 @@ func TestTwoProcessesFetchOneAtATimeAndTheOtherTakesOverAfterKill9(t *testing.T)
 	require.True(t, firstB.After(killed) && firstB.After(lastA), "b fetched only after a died: never both at once")
 	require.Contains(t, b.logs.String(), "fetch lock acquired; this process is the active fetcher")
 	// b continues the backfill from the stored state: its first history page
-	// is the one just older than a's last, not the latest bars again.
+	// is a's last one again (when a died before storing it) or the one just
+	// older, not the latest bars again.
 	fl.mu.Lock()
 	endsA, endsB := fl.ends["a"], fl.ends["b"]
 	fl.mu.Unlock()
@@ -204,22 +214,12 @@ func TestTwoProcessesFetchOneAtATimeAndTheOtherTakesOverAfterKill9(t *testing.T)
 	require.NotEmpty(t, endsA)
 	require.NotEmpty(t, endsB)
 	lastEnd := endsA[len(endsA)-1]
-	require.Less(t, endsB[0], lastEnd)
+	require.NotZero(t, endsB[0], "b started over from the latest bars")
+	require.LessOrEqual(t, endsB[0], lastEnd)
 	require.GreaterOrEqual(t, endsB[0], lastEnd-int64(alltick.PageSize*60), "no page skipped")
 
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, hs.URL+"/_sim/stats", nil)
+	snap, err := sim.FetchStats(t.Context(), hs.Client(), hs.URL)
 	require.NoError(t, err)
-	resp, err := hs.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var snap sim.Snapshot
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&snap))
 	require.Empty(t, snap.Total.Refused, "one key, one fetcher: the vendor refused nothing")
 	require.EqualValues(t, nA+nB, snap.Total.Requests)
-
-	// b stops gracefully on SIGTERM.
-	require.NoError(t, b.cmd.Process.Signal(syscall.SIGTERM))
-	err = <-b.done
-	b.done <- err // for the cleanup
-	require.NoError(t, err, "b exits 0 after SIGTERM")
 }

@@ -2,7 +2,6 @@ package quota_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -157,13 +156,8 @@ func TestGovernorKeepsEveryAllTickPlanAgainstTheSimulator(t *testing.T) {
 			wg.Wait()
 			close(errs)
 
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, hs.URL+"/_sim/stats", nil)
+			snap, err := sim.FetchStats(t.Context(), hs.Client(), hs.URL)
 			require.NoError(t, err)
-			resp, err := hs.Client().Do(req)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			var snap sim.Snapshot
-			require.NoError(t, json.NewDecoder(resp.Body).Decode(&snap))
 			require.Empty(t, snap.Total.Refused, "the simulator refused requests")
 			for err := range errs {
 				require.NoError(t, err)
