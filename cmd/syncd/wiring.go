@@ -32,7 +32,7 @@ func buildGate(_ context.Context, env *Env, st *store.Store, m *metrics.Metrics)
 		return nil, err
 	}
 	g, err := quota.New(quota.Config{Plan: p, KeyFingerprint: env.Config.VendorToken.Fingerprint(), Usage: st,
-		Clock: env.Clock, Logger: logging.Component(env.Log, "quota"),
+		Clock: env.Clock, Logger: logging.Component(env.Log, "quota"), Margin: env.Config.QuotaMargin,
 		OnWait: func(ep vendor.Endpoint, l quota.Lane, d time.Duration) { m.ObserveQuotaWait(ep, l.String(), d) }})
 	if err != nil {
 		return nil, err

@@ -84,6 +84,8 @@ type Config struct {
 	// PollInterval is the latest-bars poll interval; 0 means the plan's
 	// minimum.
 	PollInterval time.Duration
+	// QuotaMargin pads the plan's spacings and windows in the governor.
+	QuotaMargin time.Duration
 	// HTTPAddr is the metrics and health listen address; "" disables the
 	// server.
 	HTTPAddr string
@@ -110,6 +112,7 @@ type rawEnv struct {
 	Timeframes      string       `env:"SYNCD_TIMEFRAMES,default=1m"`
 	BackfillSince   string       `env:"SYNCD_BACKFILL_SINCE,default=30d"`
 	PollInterval    string       `env:"SYNCD_POLL_INTERVAL"`
+	QuotaMargin     string       `env:"SYNCD_QUOTA_MARGIN,default=10ms"`
 	HTTPAddr        string       `env:"SYNCD_HTTP_ADDR,default=127.0.0.1:9464"`
 	LogLevel        string       `env:"SYNCD_LOG_LEVEL,default=info"`
 	LogFormat       string       `env:"SYNCD_LOG_FORMAT,default=json"`
@@ -262,6 +265,9 @@ func (r *rawEnv) validateSeries(v *validator, now time.Time) {
 	}
 	if s := strings.TrimSpace(r.PollInterval); s != "" {
 		cfg.PollInterval = v.duration(EnvPollInterval, s)
+	}
+	if s, ok := v.nonEmpty(EnvQuotaMargin, r.QuotaMargin); ok {
+		cfg.QuotaMargin = v.duration(EnvQuotaMargin, s)
 	}
 }
 

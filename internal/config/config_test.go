@@ -86,6 +86,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "30d", cfg.BackfillSince.String())
 	require.Equal(t, now.Add(-30*24*time.Hour), cfg.BackfillFrom(now))
 	require.Zero(t, cfg.PollInterval)
+	require.Equal(t, 10*time.Millisecond, cfg.QuotaMargin)
 	require.Equal(t, "127.0.0.1:9464", cfg.HTTPAddr)
 	require.Equal(t, zapcore.InfoLevel, cfg.LogLevel)
 	require.Equal(t, logging.FormatJSON, cfg.LogFormat)
@@ -182,6 +183,7 @@ func TestGoodValues(t *testing.T) {
 		{EnvBackfillSince, "90m", nil},
 		{EnvPollInterval, "3s", func(t *testing.T, c *Config) { t.Helper(); require.Equal(t, 3*time.Second, c.PollInterval) }},
 		{EnvPollInterval, "", func(t *testing.T, c *Config) { t.Helper(); require.Zero(t, c.PollInterval) }},
+		{EnvQuotaMargin, "50ms", func(t *testing.T, c *Config) { t.Helper(); require.Equal(t, 50*time.Millisecond, c.QuotaMargin) }},
 		{EnvHTTPAddr, "", func(t *testing.T, c *Config) { t.Helper(); require.Empty(t, c.HTTPAddr) }},
 		{EnvHTTPAddr, ":9464", nil},
 		{EnvHTTPAddr, "[::1]:0", nil},
@@ -249,6 +251,7 @@ func TestBadValues(t *testing.T) {
 		{EnvBackfillSince, "2024-13-01", `SYNCD_BACKFILL_SINCE: "2024-13-01" is not a time, date or look-back (example: 90d, 36h, 2024-01-01, 2024-01-01T00:00:00Z)`},
 		{EnvPollInterval, "10", `SYNCD_POLL_INTERVAL: "10" is not a duration (example: 10s)`},
 		{EnvPollInterval, "-1s", `SYNCD_POLL_INTERVAL: "-1s" is not a positive duration (example: 10s)`},
+		{EnvQuotaMargin, "0", `SYNCD_QUOTA_MARGIN: "0" is not a positive duration (example: 50ms)`},
 		{EnvHTTPAddr, "9464", `SYNCD_HTTP_ADDR: "9464" is not host:port (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:http", `SYNCD_HTTP_ADDR: "localhost:http" has port "http", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:70000", `SYNCD_HTTP_ADDR: "localhost:70000" has port "70000", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},

@@ -20,6 +20,7 @@ const (
 	EnvTimeframes      = "SYNCD_TIMEFRAMES"
 	EnvBackfillSince   = "SYNCD_BACKFILL_SINCE"
 	EnvPollInterval    = "SYNCD_POLL_INTERVAL"
+	EnvQuotaMargin     = "SYNCD_QUOTA_MARGIN"
 	EnvHTTPAddr        = "SYNCD_HTTP_ADDR"
 	EnvLogLevel        = "SYNCD_LOG_LEVEL"
 	EnvLogFormat       = "SYNCD_LOG_FORMAT"
@@ -97,6 +98,11 @@ var vars = []Var{
 		Name: EnvPollInterval, Scope: ScopeSync,
 		Meaning: "latest-bars poll interval; empty means the fastest the plan allows",
 		Example: "10s",
+	},
+	{
+		Name: EnvQuotaMargin, Default: "10ms", Scope: ScopeSync,
+		Meaning: "padding on every spacing and window of the plan, for how much the trip to the vendor varies (the vendor counts arrivals)",
+		Example: "50ms",
 	},
 	{
 		Name: EnvHTTPAddr, Default: "127.0.0.1:9464", Scope: ScopeSync,

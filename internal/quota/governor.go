@@ -4,6 +4,11 @@
 // persisted in PostgreSQL, items per batch), serves live polling before head
 // healing before deep backfill while guaranteeing backfill a minimum share,
 // and slows everything down when the vendor pushes back.
+//
+// The vendor counts arrivals, so spacings and windows are accounted on the
+// moment each request actually left (vendor.Sent), not on its grant; a
+// small Config.Margin covers what remains, the network trip varying between
+// two requests.
 package quota
 
 import (
@@ -100,7 +105,8 @@ type Config struct {
 	// 1 s apart arrive 1 s apart give or take how much the network trip varies
 	// between them, and the vendor may stamp arrivals on a coarser clock.
 	// Default 10 ms (about 1 % of AllTick basic's 1 s, a fifth of its
-	// professional plan's 50 ms history spacing); negative means no margin.
+	// professional plan's 50 ms history spacing; SYNCD_QUOTA_MARGIN sets it);
+	// negative means no margin.
 	// It is in Clock's units, so a scaled clock needs a scaled margin.
 	Margin time.Duration
 	// OnWait, when set, is told how long every granted request waited, for

@@ -147,8 +147,9 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, sent vendor.Sent, b
 	// WroteRequest fires once the request is flushed to the connection: the
 	// bytes have left, and the vendor sees them one network trip later. How
 	// much that trip varies between two requests is what the gate's margin
-	// still covers. (If net/http silently retries on a dead idle connection,
-	// the first write counts; that retry follows at once, within the margin.)
+	// still covers. (If net/http silently resends on a fresh connection after
+	// an idle one turned out dead, the first write counts, a little early:
+	// rare, and a dead connection's bytes reached no vendor anyway.)
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { sent() },
 	}))
