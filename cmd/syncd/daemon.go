@@ -85,7 +85,7 @@ func wire(ctx context.Context, env *Env, waitForDB bool) (*parts, error) {
 		st.Close()
 		return nil, err
 	}
-	if p.gate, err = newGate(ctx, env, st); err != nil {
+	if p.gate, err = newGate(ctx, env, st, p.metrics); err != nil {
 		st.Close()
 		return nil, err
 	}

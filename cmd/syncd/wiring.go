@@ -13,6 +13,7 @@ import (
 
 	"github.com/syncd/syncd/internal/config"
 	"github.com/syncd/syncd/internal/logging"
+	"github.com/syncd/syncd/internal/metrics"
 	"github.com/syncd/syncd/internal/plan"
 	"github.com/syncd/syncd/internal/quota"
 	"github.com/syncd/syncd/internal/store"
@@ -25,14 +26,24 @@ import (
 )
 
 // buildGate builds the quota governor for the configured plan, its daily
-// count persisted in the store.
-func buildGate(_ context.Context, env *Env, st *store.Store) (gate, error) {
+// count persisted in the store and its state exported in m.
+func buildGate(_ context.Context, env *Env, st *store.Store, m *metrics.Metrics) (gate, error) {
 	p, err := plan.Lookup(env.Config.Vendor, env.Config.Plan)
 	if err != nil {
 		return nil, err
 	}
-	return quota.New(quota.Config{Plan: p, KeyFingerprint: env.Config.VendorToken.Fingerprint(), Usage: st,
-		Clock: env.Clock, Logger: logging.Component(env.Log, "quota")})
+	g, err := quota.New(quota.Config{Plan: p, KeyFingerprint: env.Config.VendorToken.Fingerprint(), Usage: st,
+		Clock: env.Clock, Logger: logging.Component(env.Log, "quota"), Margin: env.Config.QuotaMargin,
+		OnWait: func(ep vendor.Endpoint, l quota.Lane, d time.Duration) { m.ObserveQuotaWait(ep, l.String(), d) }})
+	if err != nil {
+		return nil, err
+	}
+	m.SetQuota(func() metrics.QuotaStats {
+		s := g.Stats()
+		return metrics.QuotaStats{Vendor: p.Vendor, Used: s.UsedToday, Cap: s.CapToday, Exhausted: !s.ExhaustedUntil.IsZero(),
+			Pushbacks: s.Pushbacks, Episodes: s.Episodes}
+	})
+	return g, nil
 }
 
 // checkPlan rejects an unknown plan, and a poll interval faster than the plan

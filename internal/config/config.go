@@ -89,6 +89,8 @@ type Config struct {
 	// TradesInterval is the latest-trades poll interval; 0 means the default
 	// the daemon derives from the plan.
 	TradesInterval time.Duration
+	// QuotaMargin pads the plan's spacings and windows in the governor.
+	QuotaMargin time.Duration
 	// HTTPAddr is the metrics and health listen address; "" disables the
 	// server.
 	HTTPAddr string
@@ -117,6 +119,7 @@ type rawEnv struct {
 	PollInterval    string       `env:"SYNCD_POLL_INTERVAL"`
 	Trades          string       `env:"SYNCD_TRADES,default=off"`
 	TradesInterval  string       `env:"SYNCD_TRADES_INTERVAL"`
+	QuotaMargin     string       `env:"SYNCD_QUOTA_MARGIN,default=10ms"`
 	HTTPAddr        string       `env:"SYNCD_HTTP_ADDR,default=127.0.0.1:9464"`
 	LogLevel        string       `env:"SYNCD_LOG_LEVEL,default=info"`
 	LogFormat       string       `env:"SYNCD_LOG_FORMAT,default=json"`
@@ -281,6 +284,9 @@ func (r *rawEnv) validateSeries(v *validator, now time.Time) {
 	}
 	if s := strings.TrimSpace(r.TradesInterval); s != "" {
 		cfg.TradesInterval = v.duration(EnvTradesInterval, s)
+	}
+	if s, ok := v.nonEmpty(EnvQuotaMargin, r.QuotaMargin); ok {
+		cfg.QuotaMargin = v.duration(EnvQuotaMargin, s)
 	}
 }
 

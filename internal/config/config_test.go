@@ -86,6 +86,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "30d", cfg.BackfillSince.String())
 	require.Equal(t, now.Add(-30*24*time.Hour), cfg.BackfillFrom(now))
 	require.Zero(t, cfg.PollInterval)
+	require.Equal(t, 10*time.Millisecond, cfg.QuotaMargin)
 	require.Equal(t, "127.0.0.1:9464", cfg.HTTPAddr)
 	require.Equal(t, zapcore.InfoLevel, cfg.LogLevel)
 	require.Equal(t, logging.FormatJSON, cfg.LogFormat)
@@ -182,6 +183,7 @@ func TestGoodValues(t *testing.T) {
 		{EnvBackfillSince, "90m", nil},
 		{EnvPollInterval, "3s", func(t *testing.T, c *Config) { t.Helper(); require.Equal(t, 3*time.Second, c.PollInterval) }},
 		{EnvPollInterval, "", func(t *testing.T, c *Config) { t.Helper(); require.Zero(t, c.PollInterval) }},
+		{EnvQuotaMargin, "50ms", func(t *testing.T, c *Config) { t.Helper(); require.Equal(t, 50*time.Millisecond, c.QuotaMargin) }},
 		{EnvHTTPAddr, "", func(t *testing.T, c *Config) { t.Helper(); require.Empty(t, c.HTTPAddr) }},
 		{EnvHTTPAddr, ":9464", nil},
 		{EnvHTTPAddr, "[::1]:0", nil},
@@ -252,6 +254,7 @@ func TestBadValues(t *testing.T) {
 		{EnvTrades, "yes", `SYNCD_TRADES: "yes" is neither on nor off (example: on)`},
 		{EnvTrades, "", "SYNCD_TRADES: is set but empty; unset it to get the default (off) (example: on)"},
 		{EnvTradesInterval, "0s", `SYNCD_TRADES_INTERVAL: "0s" is not a positive duration (example: 30s)`},
+		{EnvQuotaMargin, "0", `SYNCD_QUOTA_MARGIN: "0" is not a positive duration (example: 50ms)`},
 		{EnvHTTPAddr, "9464", `SYNCD_HTTP_ADDR: "9464" is not host:port (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:http", `SYNCD_HTTP_ADDR: "localhost:http" has port "http", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},
 		{EnvHTTPAddr, "localhost:70000", `SYNCD_HTTP_ADDR: "localhost:70000" has port "70000", which is not a number from 0 to 65535 (example: 0.0.0.0:9464)`},

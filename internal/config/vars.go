@@ -22,6 +22,7 @@ const (
 	EnvPollInterval    = "SYNCD_POLL_INTERVAL"
 	EnvTrades          = "SYNCD_TRADES"
 	EnvTradesInterval  = "SYNCD_TRADES_INTERVAL"
+	EnvQuotaMargin     = "SYNCD_QUOTA_MARGIN"
 	EnvHTTPAddr        = "SYNCD_HTTP_ADDR"
 	EnvLogLevel        = "SYNCD_LOG_LEVEL"
 	EnvLogFormat       = "SYNCD_LOG_FORMAT"
@@ -109,6 +110,11 @@ var vars = []Var{
 		Name: EnvTradesInterval, Scope: ScopeSync,
 		Meaning: "latest-trades poll interval with SYNCD_TRADES=on; empty means the latest-bars interval, or the plan's minimum for trades if that is longer",
 		Example: "30s",
+	},
+	{
+		Name: EnvQuotaMargin, Default: "10ms", Scope: ScopeSync,
+		Meaning: "padding on every spacing and window of the plan, for how much the trip to the vendor varies (the vendor counts arrivals)",
+		Example: "50ms",
 	},
 	{
 		Name: EnvHTTPAddr, Default: "127.0.0.1:9464", Scope: ScopeSync,

@@ -4,6 +4,11 @@
 // persisted in PostgreSQL, items per batch), serves live polling before head
 // healing before deep backfill while guaranteeing backfill a minimum share,
 // and slows everything down when the vendor pushes back.
+//
+// The vendor counts arrivals, so spacings and windows are accounted on the
+// moment each request actually left (vendor.Sent), not on its grant; a
+// small Config.Margin covers what remains, the network trip varying between
+// two requests.
 package quota
 
 import (
@@ -12,6 +17,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,10 +60,24 @@ func LaneFrom(ctx context.Context) Lane {
 // closed rather than let requests through uncounted.
 var ErrUsageStore = errors.New("quota usage store failed")
 
-// Usage persists the daily count (implemented by the store).
+// Usage persists the daily count (implemented by the store). SetQuotaDay
+// records what `syncd status` shows beside the count; the governor calls it
+// when it opens a day and when the cap runs out or the pause ends.
 type Usage interface {
 	ReserveQuota(ctx context.Context, vendor, keyFingerprint string, dayStart time.Time, n int64) (int64, error)
 	QuotaReserved(ctx context.Context, vendor, keyFingerprint string, dayStart time.Time) (int64, error)
+	SetQuotaDay(ctx context.Context, d Day) error
+}
+
+// Day is what the governor records about a key's quota day for `syncd
+// status`, which reads the database and not the running daemon.
+type Day struct {
+	Vendor, KeyFingerprint, Plan string
+	DayStart, ResetsAt           time.Time
+	// Cap is the plan's daily cap; 0 means none.
+	Cap int64
+	// ExhaustedUntil is set while the cap is used up; zero otherwise.
+	ExhaustedUntil time.Time
 }
 
 // Config sets up a Governor. Zero values take the documented defaults.
@@ -78,12 +98,25 @@ type Config struct {
 	// BackoffMin and BackoffMax bound the pause after vendor pushback;
 	// defaults 2 s and 5 min.
 	BackoffMin, BackoffMax time.Duration
-	// MarginPercent pads every spacing and window span, because the vendor
-	// measures arrivals, not grants: two requests granted exactly 1 s apart
-	// can arrive 999 ms apart after scheduling and send jitter. Default 2 (%),
-	// never less than 50 ms; a negative value means no margin.
-	MarginPercent int
+	// Margin pads every spacing and window span. Spacings and windows are
+	// accounted on send times (vendor.Sent), so the time between a grant and
+	// the request leaving (scheduling, building, connecting) needs no margin;
+	// what is left is the vendor measuring arrivals: two requests sent exactly
+	// 1 s apart arrive 1 s apart give or take how much the network trip varies
+	// between them, and the vendor may stamp arrivals on a coarser clock.
+	// Default 10 ms (about 1 % of AllTick basic's 1 s, a fifth of its
+	// professional plan's 50 ms history spacing; SYNCD_QUOTA_MARGIN sets it);
+	// negative means no margin.
+	// It is in Clock's units, so a scaled clock needs a scaled margin.
+	Margin time.Duration
+	// OnWait, when set, is told how long every granted request waited, for
+	// metrics. It is called with the governor's lock held: keep it quick.
+	OnWait func(ep vendor.Endpoint, lane Lane, wait time.Duration)
 }
+
+// speeder is a clock that runs faster than real time (clock.Scaled), as in
+// tests against a time-scaled simulator.
+type speeder interface{ Speed() float64 }
 
 // Governor enforces one key's plan. Safe for concurrent use.
 type Governor struct {
@@ -92,18 +125,24 @@ type Governor struct {
 	clock clock.Clock
 	log   *zap.Logger
 
-	mu         sync.Mutex
-	wake       chan struct{}
-	queues     [numLanes][]*waiter
-	sinceLow   int
+	mu       sync.Mutex
+	wake     chan struct{}
+	queues   [numLanes][]*waiter
+	sinceLow int
+	// lastGlobal and lastEp are the latest send times; pendingAll and
+	// pendingEp count grants not yet reported sent, which hold back what
+	// their send time decides.
 	lastGlobal time.Time
 	lastEp     map[vendor.Endpoint]time.Time
+	pendingAll int
+	pendingEp  map[vendor.Endpoint]int
 	sec, min   *window
 
 	day            time.Time
 	used, reserved int64
 	exhaustedUntil time.Time
 	dayLoaded      bool
+	dayDirty       bool // the day's record for `syncd status` is stale
 
 	backoff      time.Duration
 	backoffUntil time.Time
@@ -146,12 +185,15 @@ func New(cfg Config) (*Governor, error) {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(5*time.Minute, cfg.BackoffMin)
 	}
-	if cfg.MarginPercent == 0 {
-		cfg.MarginPercent = 2
+	switch {
+	case cfg.Margin == 0:
+		cfg.Margin = 10 * time.Millisecond
+	case cfg.Margin < 0:
+		cfg.Margin = 0
 	}
 	now := cfg.Clock.Now()
 	g := &Governor{cfg: cfg, plan: cfg.Plan, clock: cfg.Clock, log: cfg.Logger.Named("quota"), wake: make(chan struct{}),
-		lastEp: map[vendor.Endpoint]time.Time{}, lastGlobal: now,
+		lastEp: map[vendor.Endpoint]time.Time{}, pendingEp: map[vendor.Endpoint]int{}, lastGlobal: now,
 		sec: newWindow(cfg.Plan.PerSecond, time.Second, now), min: newWindow(cfg.Plan.PerMinute, time.Minute, now)}
 	for ep := range cfg.Plan.Spacing {
 		g.lastEp[ep] = now
@@ -176,10 +218,12 @@ func (g *Governor) Lane(ctx context.Context, heal bool) context.Context {
 
 // Acquire blocks until the plan allows one request to ep carrying items, then
 // counts it. It fails at once for a batch larger than the plan allows, and
-// when the daily count cannot be persisted.
-func (g *Governor) Acquire(ctx context.Context, ep vendor.Endpoint, items int) error {
+// when the daily count cannot be persisted. The caller calls the returned
+// Sent when the request has left (see vendor.Gate); until then, requests
+// whose turn depends on that moment wait.
+func (g *Governor) Acquire(ctx context.Context, ep vendor.Endpoint, items int) (vendor.Sent, error) {
 	if max := g.itemCap(ep); max > 0 && items > max {
-		return &vendor.APIError{Vendor: g.plan.Vendor, Endpoint: ep, Kind: vendor.ErrUnsupported,
+		return nil, &vendor.APIError{Vendor: g.plan.Vendor, Endpoint: ep, Kind: vendor.ErrUnsupported,
 			Message: fmt.Sprintf("%d items exceed the %s plan's %d per request", items, g.plan.Name, max)}
 	}
 	w := &waiter{ep: ep, lane: LaneFrom(ctx), items: items}
@@ -193,43 +237,59 @@ func (g *Governor) Acquire(ctx context.Context, ep vendor.Endpoint, items int) e
 		if err := g.rollDay(ctx, now); err != nil {
 			g.remove(w)
 			g.mu.Unlock()
-			return err
+			return nil, err
 		}
-		at := g.earliest(w, now)
-		if !at.After(now) && g.turn(w, now) {
+		at, held := g.earliest(w, now)
+		if !held && !at.After(now) && g.turn(w, now) {
 			ok, err := g.count(ctx, now)
 			if err != nil {
 				g.remove(w)
 				g.mu.Unlock()
-				return err
+				return nil, err
 			}
 			if ok {
-				g.grant(w, now, start)
+				sent := g.grant(w, now, start)
+				g.saveDay(ctx)
 				g.mu.Unlock()
-				return nil
+				return sent, nil
 			}
 			at = g.exhaustedUntil
 		}
+		g.saveDay(ctx)
 		wake := g.wake
 		g.mu.Unlock()
-		wait := at.Sub(now)
-		if wait <= 0 {
-			wait = time.Millisecond // someone ahead is about to go; look again soon
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := g.sleep(ctx, wake, at.Sub(now), held); err != nil {
 			g.mu.Lock()
 			g.remove(w)
 			g.broadcast()
 			g.mu.Unlock()
-			return ctx.Err()
-		case <-wake:
-			t.Stop()
-		case <-t.C:
+			return nil, err
 		}
 	}
+}
+
+// sleep waits for wake, for d, or for ctx to end. A held waiter waits for
+// wake alone: the send report it depends on broadcasts.
+func (g *Governor) sleep(ctx context.Context, wake <-chan struct{}, d time.Duration, held bool) error {
+	var timeout <-chan time.Time
+	if !held {
+		if d <= 0 {
+			d = time.Millisecond // someone ahead is about to go; look again soon
+		}
+		if sc, ok := g.clock.(speeder); ok && sc.Speed() > 0 {
+			d = time.Duration(float64(d) / sc.Speed()) // timers run in real time
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wake:
+	case <-timeout:
+	}
+	return nil
 }
 
 func (g *Governor) itemCap(ep vendor.Endpoint) int {
@@ -242,37 +302,34 @@ func (g *Governor) itemCap(ep vendor.Endpoint) int {
 	return 0
 }
 
-// earliest is when w may go as far as the plan and pushback are concerned.
-func (g *Governor) earliest(w *waiter, now time.Time) time.Time {
-	at := now
+// earliest is when w may go as far as the plan and pushback are concerned;
+// held means that depends on a granted request not yet reported sent.
+func (g *Governor) earliest(w *waiter, now time.Time) (at time.Time, held bool) {
+	at = now
 	later := func(t time.Time) {
 		if t.After(at) {
 			at = t
 		}
 	}
+	m := g.cfg.Margin
 	if d := g.plan.GlobalSpacing; d > 0 {
-		later(g.lastGlobal.Add(d + g.margin(d)))
+		held = held || g.pendingAll > 0
+		later(g.lastGlobal.Add(d + m))
 	}
 	if d := g.plan.Spacing[w.ep]; d > 0 {
-		later(g.lastEp[w.ep].Add(d + g.margin(d)))
+		held = held || g.pendingEp[w.ep] > 0
+		later(g.lastEp[w.ep].Add(d + m))
 	}
-	if g.sec.n > 0 {
-		later(g.sec.nextFree(now).Add(g.margin(time.Second)))
-	}
-	if g.min.n > 0 {
-		later(g.min.nextFree(now).Add(g.margin(time.Minute)))
+	for _, win := range []*window{g.sec, g.min} {
+		free, h := win.nextFree()
+		held = held || h
+		if !h && win.n > 0 {
+			later(free.Add(m))
+		}
 	}
 	later(g.backoffUntil)
 	later(g.exhaustedUntil)
-	return at
-}
-
-// margin is the padding added to an interval d (see Config.MarginPercent).
-func (g *Governor) margin(d time.Duration) time.Duration {
-	if g.cfg.MarginPercent < 0 {
-		return 0
-	}
-	return max(d*time.Duration(g.cfg.MarginPercent)/100, 50*time.Millisecond)
+	return at, held
 }
 
 // turn decides whether w goes before the other waiters that could go now: the
@@ -282,7 +339,7 @@ func (g *Governor) turn(w *waiter, now time.Time) bool {
 	var first [numLanes]*waiter
 	for l := range numLanes {
 		for _, o := range g.queues[l] {
-			if !g.earliest(o, now).After(now) {
+			if at, held := g.earliest(o, now); !held && !at.After(now) {
 				first[l] = o
 				break
 			}
@@ -304,11 +361,14 @@ func (g *Governor) turn(w *waiter, now time.Time) bool {
 	return pick >= 0 && first[pick] == w
 }
 
-func (g *Governor) grant(w *waiter, now, start time.Time) {
+// grant gives w its slot and returns the Sent that resolves it.
+func (g *Governor) grant(w *waiter, now, start time.Time) vendor.Sent {
 	g.remove(w)
-	g.lastGlobal, g.lastEp[w.ep] = now, now
-	g.sec.add(now)
-	g.min.add(now)
+	s := &slot{at: now, pending: true}
+	g.pendingAll++
+	g.pendingEp[w.ep]++
+	g.sec.add(s)
+	g.min.add(s)
 	lowerWaiting := false
 	for l := w.lane + 1; l < numLanes; l++ {
 		lowerWaiting = lowerWaiting || len(g.queues[l]) > 0
@@ -320,6 +380,31 @@ func (g *Governor) grant(w *waiter, now, start time.Time) {
 	}
 	g.stats.Granted[string(w.ep)+"/"+w.lane.String()]++
 	g.stats.WaitSeconds += now.Sub(start).Seconds()
+	if g.cfg.OnWait != nil {
+		g.cfg.OnWait(w.ep, w.lane, now.Sub(start))
+	}
+	g.broadcast()
+	var once sync.Once
+	return func() { once.Do(func() { g.sent(w.ep, s) }) }
+}
+
+// sent resolves a granted request at its send time: from now on spacings and
+// windows count it as sent now.
+func (g *Governor) sent(ep vendor.Endpoint, s *slot) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.clock.Now()
+	s.at, s.pending = now, false
+	g.pendingAll--
+	g.pendingEp[ep]--
+	if now.After(g.lastGlobal) {
+		g.lastGlobal = now
+	}
+	if now.After(g.lastEp[ep]) {
+		g.lastEp[ep] = now
+	}
+	g.sec.resolved()
+	g.min.resolved()
 	g.broadcast()
 }
 
@@ -358,21 +443,18 @@ func (g *Governor) Report(ep vendor.Endpoint, err error) {
 		g.backoffUntil = now.Add(pause)
 		if !g.inEpisode {
 			g.inEpisode = true
+			g.stats.Episodes++
 			g.episodes = append(g.episodes, now)
 			g.log.Warn("vendor pushed back; pausing every lane", zap.String("endpoint", string(ep)), zap.Duration("pause", pause), zap.Error(err))
-			recent := 0
-			for _, t := range g.episodes {
-				if now.Sub(t) < time.Hour {
-					recent++
-				}
-			}
+			g.episodes = slices.DeleteFunc(g.episodes, func(t time.Time) bool { return now.Sub(t) >= time.Hour })
+			recent := len(g.episodes)
 			if recent >= 3 {
 				g.log.Warn("the vendor keeps refusing requests that are within the configured plan; the configured plan may be wrong (check SYNCD_PLAN)",
 					zap.String("plan", g.plan.Name), zap.Int("episodes_last_hour", recent))
 			}
 		}
 	case errors.Is(err, vendor.ErrQuotaExhausted):
-		g.exhaustedUntil = g.plan.NextReset(now)
+		g.exhaust(now)
 		g.log.Warn("vendor says the daily quota is exhausted; pausing until the reset", zap.Time("resets_at", g.exhaustedUntil))
 	case err == nil:
 		if g.inEpisode {
@@ -400,11 +482,33 @@ func (g *Governor) rollDay(ctx context.Context, now time.Time) error {
 		// wastes at most a block per restart; under-counting could exceed the cap.
 		used = n
 	}
-	g.day, g.used, g.reserved, g.dayLoaded = day, used, used, true
+	g.day, g.used, g.reserved, g.dayLoaded, g.dayDirty = day, used, used, true, true
 	if !g.exhaustedUntil.IsZero() && !now.Before(g.exhaustedUntil) {
 		g.exhaustedUntil = time.Time{}
 	}
 	return nil
+}
+
+// exhaust pauses every request until the next reset.
+func (g *Governor) exhaust(now time.Time) {
+	if until := g.plan.NextReset(now); !until.Equal(g.exhaustedUntil) {
+		g.exhaustedUntil, g.dayDirty = until, true
+	}
+}
+
+// saveDay records the day's plan, cap, reset and exhaustion for `syncd
+// status` when they changed. Failing only makes the status stale, so it is
+// logged, not returned; the next change tries again.
+func (g *Governor) saveDay(ctx context.Context) {
+	if !g.dayDirty || g.cfg.Usage == nil || g.plan.PerDay <= 0 {
+		return
+	}
+	g.dayDirty = false
+	d := Day{Vendor: g.plan.Vendor, KeyFingerprint: g.cfg.KeyFingerprint, Plan: g.plan.Name, DayStart: g.day,
+		ResetsAt: g.plan.NextReset(g.day), Cap: int64(g.plan.PerDay), ExhaustedUntil: g.exhaustedUntil}
+	if err := g.cfg.Usage.SetQuotaDay(ctx, d); err != nil && ctx.Err() == nil {
+		g.log.Warn("could not record the quota day for syncd status", zap.Error(err))
+	}
 }
 
 // count spends one request of today's cap, reserving a block in the database
@@ -416,7 +520,7 @@ func (g *Governor) count(ctx context.Context, now time.Time) (bool, error) {
 		return true, nil
 	}
 	if g.used >= int64(g.plan.PerDay) {
-		g.exhaustedUntil = g.plan.NextReset(now)
+		g.exhaust(now)
 		return false, nil
 	}
 	if g.cfg.Usage != nil && g.used >= g.reserved {
@@ -427,13 +531,13 @@ func (g *Governor) count(ctx context.Context, now time.Time) (bool, error) {
 		}
 		g.used, g.reserved = max(g.used, total-n), total
 		if g.used >= int64(g.plan.PerDay) {
-			g.exhaustedUntil = g.plan.NextReset(now)
+			g.exhaust(now)
 			return false, nil
 		}
 	}
 	g.used++
 	if g.used >= int64(g.plan.PerDay) {
-		g.exhaustedUntil = g.plan.NextReset(now)
+		g.exhaust(now)
 		g.log.Warn("daily quota used up; pausing until the reset", zap.Int("cap", g.plan.PerDay), zap.Time("resets_at", g.exhaustedUntil))
 	}
 	return true, nil
@@ -443,7 +547,8 @@ func (g *Governor) count(ctx context.Context, now time.Time) (bool, error) {
 type Stats struct {
 	Granted        map[string]int64 // by "endpoint/lane"
 	WaitSeconds    float64
-	Pushbacks      int64
+	Pushbacks      int64 // rate-limit answers
+	Episodes       int64 // pushback episodes (logged once each)
 	BackoffUntil   time.Time
 	UsedToday      int64
 	CapToday       int64 // 0: no daily cap
@@ -457,5 +562,8 @@ func (g *Governor) Stats() Stats {
 	s := g.stats
 	s.Granted = maps.Clone(g.stats.Granted)
 	s.BackoffUntil, s.UsedToday, s.CapToday, s.ExhaustedUntil = g.backoffUntil, g.used, int64(g.plan.PerDay), g.exhaustedUntil
+	if !s.ExhaustedUntil.After(g.clock.Now()) {
+		s.ExhaustedUntil = time.Time{} // the reset has passed
+	}
 	return s
 }

@@ -2,6 +2,7 @@ package quota
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -38,7 +39,12 @@ func drive(t *testing.T, g *Governor, d time.Duration, who map[Lane]vendor.Endpo
 	for lane, ep := range who {
 		wg.Go(func() {
 			lctx := WithLane(ctx, lane)
-			for g.Acquire(lctx, ep, 1) == nil {
+			for {
+				sent, err := g.Acquire(lctx, ep, 1)
+				if err != nil {
+					return
+				}
+				sent()
 				mu.Lock()
 				out = append(out, grant{time.Now(), ep, lane})
 				mu.Unlock()
@@ -76,6 +82,17 @@ func minGap(gs []grant, ep vendor.Endpoint) time.Duration {
 		last = g.at
 	}
 	return gap
+}
+
+// sleep lets fake time pass inside a synctest bubble.
+func sleep(d time.Duration) { <-time.After(d) }
+
+// acquire takes one grant for ep and reports it sent at once.
+func acquire(t *testing.T, ctx context.Context, g *Governor, ep vendor.Endpoint) { //nolint:revive // t first, as helpers do
+	t.Helper()
+	sent, err := g.Acquire(ctx, ep, 1)
+	require.NoError(t, err)
+	sent()
 }
 
 func lookup(t *testing.T, name string) plan.Plan {
@@ -165,8 +182,22 @@ func TestRestartDoesNotBurst(t *testing.T) {
 }
 
 type memUsage struct {
-	mu sync.Mutex
-	n  map[time.Time]int64
+	mu   sync.Mutex
+	n    map[time.Time]int64
+	days []Day
+}
+
+func (m *memUsage) SetQuotaDay(_ context.Context, d Day) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.days = append(m.days, d)
+	return nil
+}
+
+func (m *memUsage) lastDay() Day {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.days[len(m.days)-1]
 }
 
 func (m *memUsage) ReserveQuota(_ context.Context, _, _ string, day time.Time, n int64) (int64, error) {
@@ -195,7 +226,7 @@ func TestDailyCapPersistsAcrossRestartAndResets(t *testing.T) {
 		require.NoError(t, err)
 		ctx := context.Background()
 		for range 10 {
-			require.NoError(t, g.Acquire(ctx, vendor.EndpointHistory, 1))
+			acquire(t, ctx, g, vendor.EndpointHistory)
 		}
 		require.EqualValues(t, 12, usage.n[p.DayStart(now)], "reserved in blocks of 4, never under the count")
 
@@ -204,16 +235,23 @@ func TestDailyCapPersistsAcrossRestartAndResets(t *testing.T) {
 		require.NoError(t, err)
 		granted := 0
 		dctx, cancel := context.WithTimeout(ctx, time.Until(p.NextReset(now))-time.Second)
-		for g2.Acquire(dctx, vendor.EndpointHistory, 1) == nil {
+		for {
+			if _, err := g2.Acquire(dctx, vendor.EndpointHistory, 1); err != nil {
+				break
+			}
 			granted++
 		}
 		cancel()
 		require.Equal(t, 25-12, granted, "the day's cap holds across the restart")
 		require.False(t, g2.Stats().ExhaustedUntil.IsZero())
+		require.Equal(t, Day{Vendor: p.Vendor, KeyFingerprint: "fp", Plan: "custom", DayStart: p.DayStart(now), ResetsAt: p.NextReset(now),
+			Cap: 25, ExhaustedUntil: p.NextReset(now)}, usage.lastDay(), "syncd status can tell the cap is used up, and until when")
 
 		// After the reset the next request goes through.
-		require.NoError(t, g2.Acquire(ctx, vendor.EndpointHistory, 1))
+		acquire(t, ctx, g2, vendor.EndpointHistory)
 		require.False(t, time.Now().Before(p.NextReset(now)))
+		require.Equal(t, Day{Vendor: p.Vendor, KeyFingerprint: "fp", Plan: "custom", DayStart: p.NextReset(now), ResetsAt: p.NextReset(p.NextReset(now)),
+			Cap: 25}, usage.lastDay(), "a new day, not exhausted")
 	})
 }
 
@@ -226,12 +264,12 @@ func TestPushbackPausesAllLanesAndLogsOncePerEpisode(t *testing.T) {
 		g, err := New(Config{Plan: p, Logger: zap.New(core), BackoffMin: 10 * time.Second, BackoffMax: time.Minute})
 		require.NoError(t, err)
 		ctx := context.Background()
-		require.NoError(t, g.Acquire(ctx, vendor.EndpointHistory, 1))
+		acquire(t, ctx, g, vendor.EndpointHistory)
 		limited := &vendor.APIError{Vendor: "alltick", Code: "605", Kind: vendor.ErrRateLimited}
 		g.Report(vendor.EndpointHistory, limited)
 		g.Report(vendor.EndpointHistory, limited)
 		start := time.Now()
-		require.NoError(t, g.Acquire(WithLane(ctx, LaneLive), vendor.EndpointLatest, 1))
+		acquire(t, WithLane(ctx, LaneLive), g, vendor.EndpointLatest)
 		require.GreaterOrEqual(t, time.Since(start), 10*time.Second, "every lane waits out the backoff")
 		require.Equal(t, 1, logs.FilterMessage("vendor pushed back; pausing every lane").Len())
 		g.Report(vendor.EndpointLatest, nil)
@@ -242,6 +280,7 @@ func TestPushbackPausesAllLanesAndLogsOncePerEpisode(t *testing.T) {
 		}
 		require.Equal(t, 1, logs.FilterMessageSnippet("the configured plan may be wrong").Len())
 		require.EqualValues(t, 4, g.Stats().Pushbacks)
+		require.EqualValues(t, 3, g.Stats().Episodes)
 	})
 }
 
@@ -249,7 +288,7 @@ func TestBatchCapIsAnErrorNotAWait(t *testing.T) {
 	t.Parallel()
 	g, err := New(Config{Plan: lookup(t, "free")})
 	require.NoError(t, err)
-	err = g.Acquire(context.Background(), vendor.EndpointLatest, 6)
+	_, err = g.Acquire(context.Background(), vendor.EndpointLatest, 6)
 	require.ErrorIs(t, err, vendor.ErrUnsupported)
 }
 
@@ -260,6 +299,123 @@ func TestCancelledWait(t *testing.T) {
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		require.ErrorIs(t, g.Acquire(ctx, vendor.EndpointHistory, 1), context.DeadlineExceeded)
+		_, err = g.Acquire(ctx, vendor.EndpointHistory, 1)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
+}
+
+func TestSpacingCountsFromSendNotGrant(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var waits []string
+		g, err := New(Config{Plan: lookup(t, "basic"), Margin: -1, OnWait: func(ep vendor.Endpoint, l Lane, d time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			waits = append(waits, fmt.Sprintf("%s/%s %s", ep, l, d))
+		}})
+		require.NoError(t, err)
+		ctx := context.Background()
+		sent, err := g.Acquire(ctx, vendor.EndpointHistory, 1)
+		require.NoError(t, err)
+		granted := time.Now()
+		next := make(chan time.Time)
+		go func() {
+			s2, err := g.Acquire(ctx, vendor.EndpointHistory, 1)
+			if err == nil {
+				s2()
+			}
+			next <- time.Now()
+		}()
+		// The first request leaves 1.5 s after its grant (a slow build, a
+		// new connection). The second may not go 1 s after the grant, only
+		// 1 s after the first really left.
+		sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		select {
+		case <-next:
+			t.Fatal("the second request went while the first was still unsent")
+		default:
+		}
+		sent()
+		require.Equal(t, granted.Add(1500*time.Millisecond), time.Now())
+		require.Equal(t, time.Now().Add(time.Second), <-next, "spaced from the send, not the grant")
+		mu.Lock()
+		defer mu.Unlock()
+		// The first waited for the window that starts full; the second 1.5 s
+		// for the send, then 1 s of spacing.
+		require.Equal(t, []string{"history/backfill 1s", "history/backfill 2.5s"}, waits)
+	})
+}
+
+func TestUnsentGrantHoldsOnlyWhatItDecides(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		// history 1 s spacing, latest 3 s, 1 per second overall: an unsent
+		// history request holds latest back too (the 1 s window).
+		g, err := New(Config{Plan: lookup(t, "basic"), Margin: -1})
+		require.NoError(t, err)
+		ctx := context.Background()
+		sent, err := g.Acquire(ctx, vendor.EndpointHistory, 1)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			s, err := g.Acquire(WithLane(ctx, LaneLive), vendor.EndpointLatest, 1)
+			if err == nil {
+				s()
+			}
+			done <- err
+		}()
+		sleep(10 * time.Second)
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("latest went inside the 1 s window of an unsent request")
+		default:
+		}
+		sent()
+		sent() // twice is harmless
+		start := time.Now()
+		require.NoError(t, <-done)
+		require.Equal(t, time.Second, time.Since(start))
+
+		// A plan with spacings only: an unsent history request does not hold latest.
+		p, err := plan.ParseCustom("custom:history=1s,latest=1s")
+		require.NoError(t, err)
+		g2, err := New(Config{Plan: p, Margin: -1})
+		require.NoError(t, err)
+		sleep(2 * time.Second)
+		_, err = g2.Acquire(ctx, vendor.EndpointHistory, 1)
+		require.NoError(t, err)
+		start = time.Now()
+		acquire(t, ctx, g2, vendor.EndpointLatest)
+		require.Zero(t, time.Since(start))
+	})
+}
+
+func TestWindowOutOfOrderSends(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := newWindow(2, time.Second, t0)
+	at, held := w.nextFree()
+	require.False(t, held)
+	require.Equal(t, t0.Add(500*time.Millisecond), at, "starts full, spread over the span before start")
+	a, b := &slot{at: t0, pending: true}, &slot{at: t0, pending: true}
+	w.add(a)
+	w.add(b)
+	_, held = w.nextFree()
+	require.True(t, held, "both requests unsent")
+	// b leaves first, at 0.1 s; a later, at 0.3 s.
+	b.at, b.pending = t0.Add(100*time.Millisecond), false
+	w.resolved()
+	at, held = w.nextFree()
+	require.False(t, held)
+	require.Equal(t, t0.Add(1100*time.Millisecond), at)
+	a.at, a.pending = t0.Add(300*time.Millisecond), false
+	w.resolved()
+	at, _ = w.nextFree()
+	require.Equal(t, t0.Add(1100*time.Millisecond), at, "the earliest send decides")
+	w.add(&slot{at: at})
+	at, _ = w.nextFree()
+	require.Equal(t, t0.Add(1300*time.Millisecond), at, "b left the window, a is now the oldest")
 }

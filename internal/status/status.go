@@ -18,14 +18,20 @@ type Report struct {
 	Series      []Series  `json:"series"`
 }
 
-// Quota is one key's usage today.
+// Quota is one key's usage today, as the governor persisted it.
 type Quota struct {
-	Vendor         string     `json:"vendor"`
-	KeyFingerprint string     `json:"key_fingerprint"`
-	DayStart       time.Time  `json:"day_start"`
-	Used           int64      `json:"used"`
-	Cap            int64      `json:"cap,omitempty"` // 0: unknown or unlimited
-	ResetsAt       *time.Time `json:"resets_at,omitempty"`
+	Vendor         string    `json:"vendor"`
+	KeyFingerprint string    `json:"key_fingerprint"`
+	Plan           string    `json:"plan,omitempty"`
+	DayStart       time.Time `json:"day_start"`
+	// Used is what the governor reserved against the cap today: requests are
+	// reserved in small blocks, so it may run ahead of requests made by up to
+	// a block per process start, never behind.
+	Used     int64      `json:"used"`
+	Cap      int64      `json:"cap,omitempty"` // 0: unknown or unlimited
+	ResetsAt *time.Time `json:"resets_at,omitempty"`
+	// ExhaustedUntil is set while the cap is used up: the engines sleep until then.
+	ExhaustedUntil *time.Time `json:"exhausted_until,omitempty"`
 }
 
 // Range is a time range with a state, from the coverage ledger.
@@ -82,14 +88,18 @@ func WriteTable(w io.Writer, r Report) error {
 		return fmt.Errorf("write status table: %w", err)
 	}
 	for _, q := range r.Quota {
-		line := fmt.Sprintf("\nquota %s key %s: %d requests used today", q.Vendor, q.KeyFingerprint, q.Used)
+		line := fmt.Sprintf("\nquota %s key %s", q.Vendor, q.KeyFingerprint)
+		if q.Plan != "" {
+			line += fmt.Sprintf(" (plan %s)", q.Plan)
+		}
+		line += fmt.Sprintf(": %d requests used today", q.Used)
 		if q.Cap > 0 {
 			line += fmt.Sprintf(" of %d (%d left)", q.Cap, max(q.Cap-q.Used, 0))
-			if q.Used >= q.Cap {
-				line += ", EXHAUSTED"
-			}
 		}
-		if q.ResetsAt != nil {
+		switch {
+		case q.ExhaustedUntil != nil:
+			line += ", exhausted until " + q.ExhaustedUntil.UTC().Format(time.RFC3339)
+		case q.ResetsAt != nil:
 			line += ", resets " + q.ResetsAt.UTC().Format(time.RFC3339)
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {

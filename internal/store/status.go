@@ -70,14 +70,22 @@ ORDER BY 1`, ss.Vendor, ss.Symbol, ss.Timeframe)
 			}
 		}
 	}
-	qrows, err := s.pool.Query(ctx, `SELECT vendor, key_fingerprint, day_start, reserved FROM quota_usage
-WHERE day_start > $1::timestamptz - interval '1 day' ORDER BY vendor, key_fingerprint, day_start DESC`, now)
+	// Today's rows: the day has started and not reset yet (rows from before
+	// resets_at was recorded count as one-day long).
+	qrows, err := s.pool.Query(ctx, `
+SELECT vendor, key_fingerprint, day_start, reserved, coalesce(plan, ''), coalesce(daily_cap, 0), resets_at, exhausted_until
+FROM quota_usage
+WHERE day_start <= $1 AND coalesce(resets_at, day_start + interval '1 day') > $1
+ORDER BY vendor, key_fingerprint, day_start DESC`, now)
 	if err != nil {
 		return r, fmt.Errorf("read quota: %w", err)
 	}
 	r.Quota, err = pgx.CollectRows(qrows, func(row pgx.CollectableRow) (status.Quota, error) {
 		var q status.Quota
-		err := row.Scan(&q.Vendor, &q.KeyFingerprint, &q.DayStart, &q.Used)
+		err := row.Scan(&q.Vendor, &q.KeyFingerprint, &q.DayStart, &q.Used, &q.Plan, &q.Cap, &q.ResetsAt, &q.ExhaustedUntil)
+		if q.ExhaustedUntil != nil && !q.ExhaustedUntil.After(now) {
+			q.ExhaustedUntil = nil // over: the pause has ended
+		}
 		return q, err
 	})
 	if err != nil {

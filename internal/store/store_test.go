@@ -15,6 +15,7 @@ import (
 	"github.com/syncd/syncd/internal/decimal"
 	"github.com/syncd/syncd/internal/incremental"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/quota"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -323,6 +324,12 @@ func TestStatus(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.ReserveQuota(ctx, "alltick", "fp", t0, 20)
 	require.NoError(t, err)
+	// Yesterday's row, exhausted: not today's, so not shown.
+	require.NoError(t, s.SetQuotaDay(ctx, quota.Day{Vendor: "alltick", KeyFingerprint: "fp", Plan: "free", DayStart: t0.Add(-24 * time.Hour),
+		ResetsAt: t0, Cap: 1000, ExhaustedUntil: t0}))
+	// Today's: the governor records the cap and the reset, keeping the count.
+	reset := t0.Add(24 * time.Hour)
+	require.NoError(t, s.SetQuotaDay(ctx, quota.Day{Vendor: "alltick", KeyFingerprint: "fp", Plan: "free", DayStart: t0, ResetsAt: reset, Cap: 1000}))
 	r, err := s.Status(ctx, t0.Add(3*time.Hour))
 	require.NoError(t, err)
 	require.Len(t, r.Series, 1)
@@ -333,7 +340,21 @@ func TestStatus(t *testing.T) {
 	require.Len(t, got.Unavailable, 1)
 	require.Equal(t, "cannot page back", got.Unavailable[0].Reason)
 	require.Len(t, r.Quota, 1)
+	q := r.Quota[0]
+	require.EqualValues(t, 20, q.Used)
+	require.EqualValues(t, 1000, q.Cap)
+	require.Equal(t, "free", q.Plan)
+	require.Equal(t, reset, q.ResetsAt.UTC())
+	require.Nil(t, q.ExhaustedUntil)
+
+	// The cap runs out: status says until when, and the count stays.
+	require.NoError(t, s.SetQuotaDay(ctx, quota.Day{Vendor: "alltick", KeyFingerprint: "fp", Plan: "free", DayStart: t0, ResetsAt: reset,
+		Cap: 1000, ExhaustedUntil: reset}))
+	r, err = s.Status(ctx, t0.Add(3*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, r.Quota, 1)
 	require.EqualValues(t, 20, r.Quota[0].Used)
+	require.Equal(t, reset, r.Quota[0].ExhaustedUntil.UTC())
 }
 
 func TestCommitManyIsOneTransaction(t *testing.T) {

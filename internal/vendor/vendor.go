@@ -124,16 +124,27 @@ const (
 // call Acquire again, like first attempts. Report tells the gate how the request
 // ended: a nil error, or an error wrapping ErrRateLimited or ErrQuotaExhausted,
 // on which the gate slows everything down.
+//
+// A granted request is sent a little after Acquire returns (scheduling,
+// building, connecting), and the vendor counts arrivals, so the gate accounts
+// spacing and windows from the moment the request really left: the caller
+// calls the returned Sent once the request has been written to the connection,
+// or, if it never will be, once it gives up. Until then the gate holds back
+// whatever that moment decides. A nil Sent means the gate does not need it.
 type Gate interface {
-	Acquire(ctx context.Context, ep Endpoint, items int) error
+	Acquire(ctx context.Context, ep Endpoint, items int) (Sent, error)
 	Report(ep Endpoint, err error)
 }
+
+// Sent records that a granted request has left (see Gate). Calling it more than
+// once is harmless: the first call counts.
+type Sent func()
 
 // Open is a Gate that never waits, for tests and unlimited custom plans.
 type Open struct{}
 
 // Acquire returns ctx's error, if any, at once.
-func (Open) Acquire(ctx context.Context, _ Endpoint, _ int) error { return ctx.Err() }
+func (Open) Acquire(ctx context.Context, _ Endpoint, _ int) (Sent, error) { return nil, ctx.Err() }
 
 // Report does nothing.
 func (Open) Report(Endpoint, error) {}

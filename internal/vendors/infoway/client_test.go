@@ -122,12 +122,12 @@ type countingGate struct {
 	items    []int
 }
 
-func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, items int) error {
+func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, items int) (vendor.Sent, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.acquired++
 	g.items = append(g.items, items)
-	return ctx.Err()
+	return nil, ctx.Err()
 }
 
 func (g *countingGate) Report(vendor.Endpoint, error) {}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -110,14 +111,23 @@ type Decoder func(Response) error
 
 // Do passes the gate for ep with items, sends the request that build makes,
 // reads the body, calls decode with it, and reports the outcome to the gate.
+// It tells the gate the moment the request has been written to the
+// connection (vendor.Sent), so the gate spaces requests by when they left
+// rather than by when they were granted; a request that never leaves is
+// released when Do gives up on it.
 // Network failures, timeouts and truncated bodies become ErrTransient; a body
 // over the limit becomes ErrProtocol; ctx cancellation returns ctx's error.
 // Every error text is free of the configured secrets.
 func (c *Caller) Do(ctx context.Context, ep vendor.Endpoint, items int, build func(context.Context) (*http.Request, error), decode Decoder) error {
-	if err := c.gate.Acquire(ctx, ep, items); err != nil {
+	sent, err := c.gate.Acquire(ctx, ep, items)
+	if err != nil {
 		return err
 	}
-	err := c.do(ctx, ep, build, decode)
+	if sent == nil {
+		sent = func() {}
+	}
+	err = c.do(ctx, ep, sent, build, decode)
+	sent() // the request never went out (or already did: then this is a no-op)
 	if ctx.Err() != nil && err != nil {
 		// Cancellation is not the vendor's doing; do not count it against them.
 		return ctx.Err()
@@ -126,7 +136,7 @@ func (c *Caller) Do(ctx context.Context, ep vendor.Endpoint, items int, build fu
 	return err
 }
 
-func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.Context) (*http.Request, error), decode Decoder) error {
+func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, sent vendor.Sent, build func(context.Context) (*http.Request, error), decode Decoder) error {
 	req, err := build(ctx)
 	if err != nil {
 		return fmt.Errorf("build %s request: %s", ep, c.Redact(err.Error()))
@@ -135,6 +145,15 @@ func (c *Caller) do(ctx context.Context, ep vendor.Endpoint, build func(context.
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
+	// WroteRequest fires once the request is flushed to the connection: the
+	// bytes have left, and the vendor sees them one network trip later. How
+	// much that trip varies between two requests is what the gate's margin
+	// still covers. (If net/http silently resends on a fresh connection after
+	// an idle one turned out dead, the first write counts, a little early:
+	// rare, and a dead connection's bytes reached no vendor anyway.)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent() },
+	}))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return c.apiError(ep, 0, vendor.ErrTransient, errors.New(c.Redact(unwrapURLError(err))))

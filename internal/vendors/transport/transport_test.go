@@ -3,9 +3,11 @@ package transport
 import (
 	"context"
 	"fmt"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +23,9 @@ type countingGate struct {
 	reported []error
 }
 
-func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, _ int) error {
+func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, _ int) (vendor.Sent, error) {
 	g.acquired++
-	return ctx.Err()
+	return nil, ctx.Err()
 }
 func (g *countingGate) Report(_ vendor.Endpoint, err error) { g.reported = append(g.reported, err) }
 
@@ -173,4 +175,47 @@ func TestDecoderErrorsAreRedacted(t *testing.T) {
 		require.Contains(t, err.Error(), "[REDACTED]", name)
 		require.ErrorIs(t, err, vendor.ErrProtocol, name)
 	}
+}
+
+// sentGate hands out a Sent that counts its calls on a channel.
+type sentGate struct{ sent chan struct{} }
+
+func (g *sentGate) Acquire(ctx context.Context, _ vendor.Endpoint, _ int) (vendor.Sent, error) {
+	var once sync.Once
+	return func() { once.Do(func() { g.sent <- struct{}{} }) }, ctx.Err()
+}
+func (*sentGate) Report(vendor.Endpoint, error) {}
+
+func TestGateLearnsTheSendMoment(t *testing.T) {
+	t.Parallel()
+	t.Run("WrittenBeforeTheAnswer", func(t *testing.T) {
+		t.Parallel()
+		g := &sentGate{sent: make(chan struct{}, 1)}
+		sentFirst := make(chan bool, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			// The request has arrived, so it has left: the gate must know
+			// before any answer comes back.
+			select {
+			case <-g.sent:
+				sentFirst <- true
+			case <-time.After(10 * time.Second):
+				sentFirst <- false
+			}
+			_, _ = w.Write([]byte(`{}`))
+		}))
+		defer srv.Close()
+		c := New(Config{Vendor: "x", Gate: g})
+		require.NoError(t, c.Do(context.Background(), vendor.EndpointHistory, 1, get(srv.URL), func(Response) error { return nil }))
+		require.True(t, <-sentFirst, "Sent was not called once the request was written")
+	})
+	t.Run("NeverLeft", func(t *testing.T) {
+		t.Parallel()
+		g := &sentGate{sent: make(chan struct{}, 1)}
+		c := New(Config{Vendor: "x", Gate: g})
+		err := c.Do(context.Background(), vendor.EndpointHistory, 1, func(context.Context) (*http.Request, error) {
+			return nil, errors.New("bad parameters")
+		}, func(Response) error { return nil })
+		require.Error(t, err)
+		require.Len(t, g.sent, 1, "a request that never leaves releases its slot")
+	})
 }

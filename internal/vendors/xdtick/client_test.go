@@ -35,11 +35,11 @@ type countingGate struct {
 	calls []int
 }
 
-func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, items int) error {
+func (g *countingGate) Acquire(ctx context.Context, _ vendor.Endpoint, items int) (vendor.Sent, error) {
 	g.mu.Lock()
 	g.calls = append(g.calls, items)
 	g.mu.Unlock()
-	return ctx.Err()
+	return nil, ctx.Err()
 }
 func (g *countingGate) Report(vendor.Endpoint, error) {}
 
