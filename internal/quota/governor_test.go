@@ -271,7 +271,13 @@ type slowUsage struct {
 }
 
 func (s *slowUsage) ReserveQuota(ctx context.Context, v, fp string, day time.Time, n int64) (int64, error) {
-	time.Sleep(s.delay)
+	t := time.NewTimer(s.delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-t.C:
+	}
 	return s.memUsage.ReserveQuota(ctx, v, fp, day, n)
 }
 
@@ -283,7 +289,7 @@ func TestSpacingStartsAfterASlowReservation(t *testing.T) {
 		g, err := New(Config{Plan: p, Usage: usage, KeyFingerprint: "fp", Block: 2})
 		require.NoError(t, err)
 		ctx := context.Background()
-		var sent []time.Time
+		sent := make([]time.Time, 0, 6)
 		for range 6 {
 			require.NoError(t, g.Acquire(ctx, vendor.EndpointHistory, 1))
 			sent = append(sent, time.Now()) // the request leaves when Acquire returns
