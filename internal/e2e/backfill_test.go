@@ -25,8 +25,9 @@ var backfillSeries = series{
 var aapl1m = vendor.Series{Vendor: vendor.AllTick, Symbol: "AAPL.US", Timeframe: vendor.TF1m}
 
 // requireBackfilled checks every series against the truth and, but for the
-// stock's 1m series, that it reached the horizon; it returns the horizon
-// bounds: syncd computed its horizon between before and the simulator's now.
+// stock's 1m series, that it reached the horizon; and that the stock's older
+// 1m range is recorded as unavailable. before is the simulator's time when
+// syncd started: syncd's horizon lies between before and now, less since.
 func requireBackfilled(ctx context.Context, t *testing.T, s *simulator, d *deployment, cfg series, since time.Duration, before time.Time) {
 	t.Helper()
 	horizon := s.core().Now().Add(-since)
@@ -36,9 +37,6 @@ func requireBackfilled(ctx context.Context, t *testing.T, s *simulator, d *deplo
 			continue
 		}
 		require.False(t, rows[0].TS.After(horizon), "%s: oldest bar %s is after the horizon %s", ser, rows[0].TS, horizon)
-	}
-	if before.IsZero() {
-		return
 	}
 	// The stock's 1m series has one page: the rest down to the horizon is
 	// unavailable from the vendor, said once in the ledger.
@@ -61,13 +59,20 @@ func historyRequests(s *simulator, ser vendor.Series) []request {
 	return out
 }
 
+// backfillSetup gives a backfill test its deadline, a simulator replaying
+// wednesday, and a deployment; before is the simulator's time at the start.
+func backfillSetup(t *testing.T, o simOptions) (ctx context.Context, s *simulator, d *deployment, before time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	o.Plan, o.AsOf = "premium", wednesday
+	s = newSimulator(t, o)
+	return ctx, s, newDeployment(t), s.core().Now()
+}
+
 func TestBackfillMatchesTruth(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	s := newSimulator(t, simOptions{Seed: 11, Plan: "premium", AsOf: wednesday})
-	d := newDeployment(t)
-	before := s.core().Now()
+	ctx, s, d, before := backfillSetup(t, simOptions{Seed: 11})
 	out := d.run(ctx, s, backfillSeries, "backfill")
 	requireBackfilled(ctx, t, s, d, backfillSeries, 48*time.Hour, before)
 	s.requireNoViolations(t)
@@ -90,11 +95,7 @@ func TestBackfillMatchesTruth(t *testing.T) {
 
 func TestBackfillSurvivesKill9(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	s := newSimulator(t, simOptions{Seed: 12, Plan: "premium", AsOf: wednesday})
-	d := newDeployment(t)
-	before := s.core().Now()
+	ctx, s, d, before := backfillSetup(t, simOptions{Seed: 12})
 
 	// Kill at seeded moments: a few history requests into each run, then a
 	// random delay, which lands while the page is in flight, being decoded or
@@ -166,12 +167,8 @@ func TestBackfillSurvivesKill9(t *testing.T) {
 
 func TestBackfillWithFaults(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	s := newSimulator(t, simOptions{Seed: 9, Plan: "premium", AsOf: wednesday,
+	ctx, s, d, before := backfillSetup(t, simOptions{Seed: 9,
 		Faults: "5xx=0.1,malformed=0.08,truncated=0.08,ratelimit=0.05,duplicate=0.25,outoforder=0.25,highlow=0.2"})
-	d := newDeployment(t)
-	before := s.core().Now()
 	// A bar served with high < low is quarantined and asked for again; when
 	// the second answer is spoilt too, the next pass asks once more.
 	for pass := 1; ; pass++ {

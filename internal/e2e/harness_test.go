@@ -373,10 +373,10 @@ FROM candles WHERE vendor = $1 AND symbol = $2 AND timeframe = $3 ORDER BY ts`, 
 	return out
 }
 
-func (d *deployment) count(ctx context.Context, query string, args ...any) int {
+func (d *deployment) count(ctx context.Context, query string) int {
 	d.t.Helper()
 	var n int
-	require.NoError(d.t, d.db.QueryRow(ctx, query, args...).Scan(&n))
+	require.NoError(d.t, d.db.QueryRow(ctx, query).Scan(&n))
 	return n
 }
 
