@@ -23,10 +23,15 @@ import (
 // run is the whole command line in-process: args without the program name,
 // environ as os.Environ gives it. It returns the exit code.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	clk, err := processClock(environ)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "syncd: %v\n", err)
+		return exitUsage
+	}
 	a := &app{
 		commands: commands(),
 		checks:   configChecks,
-		clock:    clock.System{},
+		clock:    clk,
 		build:    buildInfo(),
 		environ:  environ,
 		stdout:   stdout,

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -254,6 +255,14 @@ func (e *Engine) sync(ctx context.Context, s vendor.Series, r *Result) error {
 	if err != nil {
 		return fmt.Errorf("read series state: %w", err)
 	}
+	if err := e.bringUp(ctx, s, caps, st, r); err != nil {
+		return err
+	}
+	return e.refetch(ctx, s, caps, st.Gaps, r)
+}
+
+// bringUp heals the head and the open gaps of st, then walks down to the horizon.
+func (e *Engine) bringUp(ctx context.Context, s vendor.Series, caps vendor.Capabilities, st State, r *Result) error {
 	if !st.HasData() {
 		// The first page is the latest one; the walk then carries on down.
 		return e.walk(ctx, s, caps, &walk{stop: e.cfg.Horizon}, r)
@@ -274,6 +283,28 @@ func (e *Engine) sync(ctx context.Context, s vendor.Series, r *Result) error {
 		return nil
 	}
 	return e.walk(ctx, s, caps, &walk{end: st.Oldest, stop: e.cfg.Horizon, oldest: st.Oldest}, r)
+}
+
+// refetch heals, once, the gaps that bars quarantined for their values left
+// during this pass (those not among tried, the gaps open at its start). What
+// comes back bad again stays recorded for the next pass.
+func (e *Engine) refetch(ctx context.Context, s vendor.Series, caps vendor.Capabilities, tried []Gap, r *Result) error {
+	if r.Quarantined == 0 {
+		return nil
+	}
+	st, err := e.cfg.Store.SeriesState(ctx, s)
+	if err != nil {
+		return fmt.Errorf("read series state: %w", err)
+	}
+	for _, g := range st.Gaps {
+		if slices.ContainsFunc(tried, func(o Gap) bool { return o.From.Equal(g.From) }) {
+			continue
+		}
+		if err := e.walk(ctx, s, caps, &walk{heal: true, end: g.To, stop: g.From}, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // walk is one backwards walk: from end (zero: the latest bar) down to stop.

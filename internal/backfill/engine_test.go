@@ -170,9 +170,32 @@ func TestBadBarQuarantinedRestStored(t *testing.T) {
 	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) { f.badAt = map[time.Time]bool{badAt: true} })
 	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
 	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), b.vendor.badAt)
+	// Asked for once more in the same pass, still bad: quarantined again, and
+	// the gap stays for the next pass, without a loop.
+	require.Len(t, b.store.quarantine, 2)
+	for _, q := range b.store.quarantine {
+		require.Contains(t, q.Reason, barcheck.ReasonOHLC)
+		require.Equal(t, badAt, q.Time)
+	}
+	st, err := b.store.SeriesState(context.Background(), series)
+	require.NoError(t, err)
+	require.Equal(t, []Gap{{From: badAt.Add(-time.Minute), To: badAt.Add(time.Minute)}}, st.Gaps)
+}
+
+func TestBadBarRefetched(t *testing.T) {
+	t.Parallel()
+	badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) {
+		f.badAt, f.badOnce = map[time.Time]bool{badAt: true}, true
+	})
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	// The vendor garbled one answer: the bar is in quarantine once and, fetched
+	// again, in the table.
+	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
 	require.Len(t, b.store.quarantine, 1)
-	require.Contains(t, b.store.quarantine[0].Reason, barcheck.ReasonOHLC)
-	require.Equal(t, badAt, b.store.quarantine[0].Time)
+	st, err := b.store.SeriesState(context.Background(), series)
+	require.NoError(t, err)
+	require.Empty(t, st.Gaps)
 }
 
 func TestBeyondRangeIsUnavailable(t *testing.T) {

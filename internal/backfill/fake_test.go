@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ type fakeVendor struct {
 	// fail returns an error for the n-th request (1-based), or nil.
 	fail     func(n int, end time.Time) error
 	badAt    map[time.Time]bool // bars served with high < low
+	badOnce  bool               // each bad bar is served wrong once, then right
 	requests int
 	ends     []time.Time
 }
@@ -76,6 +78,9 @@ func (f *fakeVendor) History(_ context.Context, _ string, tf vendor.Timeframe, e
 		b := fakeBar(t)
 		if f.badAt[t] {
 			b.High, b.Low = b.Low, b.High
+			if f.badOnce {
+				delete(f.badAt, t)
+			}
 		}
 		bars = append(bars, b)
 	}
@@ -157,6 +162,11 @@ func (m *memStore) Commit(_ context.Context, c Commit) (Written, error) {
 		if c.CloseGap {
 			m.st.Gaps = append(m.st.Gaps[:i], m.st.Gaps[i+1:]...)
 			break
+		}
+	}
+	for _, g := range c.Refetch {
+		if !slices.ContainsFunc(m.st.Gaps, func(o Gap) bool { return o.From.Equal(g.From) }) {
+			m.st.Gaps = append(m.st.Gaps, g)
 		}
 	}
 	m.coverage = append(m.coverage, c.Coverage...)

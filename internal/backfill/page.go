@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -101,6 +102,10 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	}
 	for _, p := range bad {
 		c.Quarantine = append(c.Quarantine, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
+		if strings.HasPrefix(p.Reason, barcheck.ReasonOHLC+":") && plausible(p.Bar.Time, w.end, now) {
+			// The bar is missing now; the gap makes a later pass ask for it again.
+			c.Refetch = append(c.Refetch, Gap{From: p.Bar.Time.Add(-s.Timeframe.Duration()), To: s.Timeframe.Next(p.Bar.Time)})
+		}
 	}
 	// A deep walk keeps only bars strictly below the stored oldest: the boundary
 	// bar an inclusive end repeats is stored already, and what remains cannot

@@ -95,6 +95,10 @@ type Commit struct {
 	MoveGap  bool
 	CloseGap bool
 	GapTo    time.Time
+	// Refetch records gaps around bars quarantined for impossible values, applied
+	// after the gap change above: a later pass fetches them again, and a vendor
+	// that garbled one answer usually serves the bar right the next time.
+	Refetch []Gap
 }
 
 // Written reports what a Commit changed in candles.

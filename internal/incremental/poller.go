@@ -230,7 +230,11 @@ func (p *Poller) Tick(ctx context.Context) (TickResult, error) {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("poll latest bars: %w", err)
 			}
-			continue
+			// A failed sub-request (bisection, a second market) still leaves
+			// what the others paid for: bars and invalid-code verdicts.
+			if partialEmpty(latest) {
+				continue
+			}
 		}
 		if err := p.apply(ctx, latest, &res); err != nil {
 			if ctx.Err() != nil {
@@ -349,6 +353,12 @@ func (p *Poller) apply(ctx context.Context, latest vendor.Latest, res *TickResul
 		}
 	}
 	return nil
+}
+
+// partialEmpty reports whether a failed Latest call brought nothing worth
+// applying.
+func partialEmpty(l vendor.Latest) bool {
+	return len(l.Bars) == 0 && len(l.Invalid) == 0 && len(l.Rejects) == 0
 }
 
 func find(bars []Candle, t time.Time) (Candle, bool) {

@@ -41,6 +41,9 @@ type fakeLatest struct {
 	// closedAt, when set, is when the market closed: the vendor serves the last
 	// two bars of the session from then on.
 	closedAt time.Time
+	// failing series come back missing, and the call returns an error with
+	// whatever the other series got, as a client whose sub-request failed does.
+	failing map[vendor.Series]bool
 }
 
 func (f *fakeLatest) Latest(_ context.Context, series []vendor.Series) (vendor.Latest, error) {
@@ -57,6 +60,10 @@ func (f *fakeLatest) Latest(_ context.Context, series []vendor.Series) (vendor.L
 			out.Invalid[s] = vendor.ErrInvalidSymbol
 			continue
 		}
+		if f.failing[s] {
+			out.Missing = append(out.Missing, s)
+			continue
+		}
 		cur := now.Truncate(time.Minute)
 		bars := make([]vendor.Bar, 0, 2)
 		for _, t := range []time.Time{cur.Add(-time.Minute), cur} {
@@ -67,6 +74,9 @@ func (f *fakeLatest) Latest(_ context.Context, series []vendor.Series) (vendor.L
 			bars = append(bars, b)
 		}
 		out.Bars[s] = bars
+	}
+	if len(out.Missing) > 0 {
+		return out, vendor.ErrTransient
 	}
 	return out, nil
 }
@@ -315,6 +325,31 @@ func TestInvalidSeriesDropped(t *testing.T) {
 	_, err = b.poller.Tick(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []vendor.Series{b.series[0]}, b.vendor.calls[1])
+}
+
+func TestPartialLatestResultApplied(t *testing.T) {
+	t.Parallel()
+	b := setup(t, vendor.MarketCrypto, "BTCUSDT", "NOPE")
+	b.vendor.invalid = map[vendor.Series]bool{b.series[1]: true}
+	b.vendor.failing = map[vendor.Series]bool{b.series[0]: true}
+	ctx := context.Background()
+	require.NoError(t, b.poller.Init(ctx))
+	// One sub-request failed and the other found a bad code: the error is
+	// reported, and the verdict it paid for is kept.
+	_, err := b.poller.Tick(ctx)
+	require.ErrorIs(t, err, vendor.ErrTransient)
+	require.Contains(t, b.poller.Invalid(), b.series[1])
+
+	// Now the bad code is known and another series fails: its bars still land.
+	c := setup(t, vendor.MarketCrypto, "BTCUSDT", "ETHUSDT")
+	c.vendor.failing = map[vendor.Series]bool{c.series[1]: true}
+	require.NoError(t, c.poller.Init(ctx))
+	res, err := c.poller.Tick(ctx)
+	require.ErrorIs(t, err, vendor.ErrTransient)
+	require.Equal(t, 2, res.Written.Inserted)
+	require.Len(t, c.store.bars[c.series[0]], 2)
+	require.Equal(t, 1, res.Missing)
+	require.NotEmpty(t, c.poller.Freshness()[c.series[0]])
 }
 
 func TestPack(t *testing.T) {

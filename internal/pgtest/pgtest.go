@@ -54,7 +54,11 @@ var LeakOptions = []goleak.Option{
 
 // Main starts PostgreSQL (unless -short), runs the package's tests, stops the
 // container and checks for leaked goroutines.
-func Main(m *testing.M, leakOpts ...goleak.Option) {
+func Main(m *testing.M, leakOpts ...goleak.Option) { os.Exit(Run(m, leakOpts...)) }
+
+// Run is Main without the exit: it returns the exit code, so a TestMain can
+// clean up what it set up before the tests (a built binary) and exit itself.
+func Run(m *testing.M, leakOpts ...goleak.Option) int {
 	flag.Parse()
 	var ctr *postgres.PostgresContainer
 	if !testing.Short() {
@@ -72,7 +76,7 @@ func Main(m *testing.M, leakOpts ...goleak.Option) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 func start() (*postgres.PostgresContainer, error) {

@@ -248,7 +248,9 @@ func (g *Governor) Acquire(ctx context.Context, ep vendor.Endpoint, items int) (
 				return nil, err
 			}
 			if ok {
-				sent := g.grant(w, now, start)
+				// count may have waited on the database to reserve a block; the
+				// slot is provisional until the request is sent anyway.
+				sent := g.grant(w, g.clock.Now(), start)
 				g.saveDay(ctx)
 				g.mu.Unlock()
 				return sent, nil

@@ -419,3 +419,43 @@ func TestWindowOutOfOrderSends(t *testing.T) {
 	at, _ = w.nextFree()
 	require.Equal(t, t0.Add(1300*time.Millisecond), at, "b left the window, a is now the oldest")
 }
+
+// slowUsage takes delay to reserve a block, as a loaded database does.
+type slowUsage struct {
+	memUsage
+	delay time.Duration
+}
+
+func (s *slowUsage) ReserveQuota(ctx context.Context, v, fp string, day time.Time, n int64) (int64, error) {
+	t := time.NewTimer(s.delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-t.C:
+	}
+	return s.memUsage.ReserveQuota(ctx, v, fp, day, n)
+}
+
+func TestSpacingStartsAfterASlowReservation(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := lookup(t, "premium") // history: 100 ms apart
+		usage := &slowUsage{memUsage: memUsage{n: map[time.Time]int64{}}, delay: 80 * time.Millisecond}
+		g, err := New(Config{Plan: p, Usage: usage, KeyFingerprint: "fp", Block: 2})
+		require.NoError(t, err)
+		ctx := context.Background()
+		sent := make([]time.Time, 0, 6)
+		for range 6 {
+			s, err := g.Acquire(ctx, vendor.EndpointHistory, 1)
+			require.NoError(t, err)
+			s() // the request leaves when Acquire returns
+			sent = append(sent, time.Now())
+			g.Report(vendor.EndpointHistory, nil)
+		}
+		for i := 1; i < len(sent); i++ {
+			require.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), p.MinInterval(vendor.EndpointHistory),
+				"request %d left %s after the one before", i, sent[i].Sub(sent[i-1]))
+		}
+	})
+}

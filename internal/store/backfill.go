@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -182,9 +183,7 @@ func applyGap(ctx context.Context, tx pgx.Tx, c backfill.Commit) error {
 	var err error
 	switch {
 	case c.OpenGap != nil:
-		_, err = tx.Exec(ctx, `INSERT INTO sync_gaps (vendor, symbol, timeframe, gap_from, gap_to) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (vendor, symbol, timeframe, gap_from) DO UPDATE SET gap_to = GREATEST(sync_gaps.gap_to, excluded.gap_to), updated_at = now()`,
-			append(key, c.OpenGap.From.UTC(), c.OpenGap.To.UTC())...)
+		err = openGap(ctx, tx, key, *c.OpenGap)
 	case c.CloseGap:
 		_, err = tx.Exec(ctx, `DELETE FROM sync_gaps WHERE vendor = $1 AND symbol = $2 AND timeframe = $3 AND gap_from = $4`,
 			append(key, c.GapFrom.UTC())...)
@@ -195,7 +194,20 @@ WHERE vendor = $1 AND symbol = $2 AND timeframe = $3 AND gap_from = $4`, append(
 	if err != nil {
 		return fmt.Errorf("record gap: %w", err)
 	}
+	for _, g := range c.Refetch {
+		if err := openGap(ctx, tx, key, g); err != nil {
+			return fmt.Errorf("record gap to refetch: %w", err)
+		}
+	}
 	return nil
+}
+
+// openGap records a gap; one already open from the same bar keeps the wider end.
+func openGap(ctx context.Context, tx pgx.Tx, key []any, g backfill.Gap) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sync_gaps (vendor, symbol, timeframe, gap_from, gap_to) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (vendor, symbol, timeframe, gap_from) DO UPDATE SET gap_to = GREATEST(sync_gaps.gap_to, excluded.gap_to), updated_at = now()`,
+		append(slices.Clip(key), g.From.UTC(), g.To.UTC())...)
+	return err
 }
 
 // CommitMany applies several backfill pages, usually of different series, in
