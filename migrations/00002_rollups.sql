@@ -17,10 +17,12 @@
 -- says so in bars.
 --
 -- The compression policy of candles itself is in version 1. The aggregates
--- are not compressed: a compressed region of a continuous aggregate cannot be
--- refreshed, and backfill keeps writing history older than any compression
--- horizon, so the refresh windows below start at the beginning of time
--- (start_offset NULL; a refresh only re-materializes invalidated buckets).
+-- are not compressed: backfill keeps writing history older than any
+-- compression horizon, so the refresh windows below start at the beginning of
+-- time (start_offset NULL; a refresh only re-materializes invalidated
+-- buckets), and TimescaleDB up to 2.18 (the compose file pins 2.17) refuses a
+-- compression policy on an aggregate whose refresh window reaches into the
+-- compressed region.
 
 -- +goose Up
 -- +goose StatementBegin
