@@ -1,4 +1,4 @@
--- syncd schema, version 2: 5-minute, 1-hour and 1-day bars rolled up from the
+-- syncd schema, version 3: 5-minute, 1-hour and 1-day bars rolled up from the
 -- stored 1-minute bars, as candles_5m, candles_1h and candles_1d.
 --
 -- With TimescaleDB (candles is a hypertable) they are continuous aggregates:
