@@ -95,11 +95,11 @@ func commands() []*command {
 			name:    "healthcheck",
 			summary: "ask a running syncd's /healthz (or /readyz with -ready); exit 0 healthy, 1 not",
 			details: "One GET of http://SYNCD_HTTP_ADDR/healthz (the process answers) or, with -ready, /readyz\n" +
-				"(database reachable, migrations applied, vendor not refusing the key), for a container's\n" +
-				"HEALTHCHECK: the image has no shell or curl. A listen address on every interface (0.0.0.0)\n" +
-				"is asked on loopback. Exit 0 when it answers 200, 1 otherwise (with what it answered), 2\n" +
-				"for bad flags. -addr asks another address, e.g. the simulator's (it serves /healthz too).\n" +
-				"It reads SYNCD_HTTP_ADDR only, builds no logger and logs nothing.",
+				"(every readiness check of the daemon passes: database reachable, migrations applied, ...),\n" +
+				"for a container's HEALTHCHECK: the image has no shell or curl. A listen address on every\n" +
+				"interface (0.0.0.0) is asked on loopback. Exit 0 when it answers 200, 1 otherwise (with\n" +
+				"what it answered), 2 for bad flags. -addr asks another address, e.g. the simulator's (it\n" +
+				"serves /healthz too). It reads SYNCD_HTTP_ADDR only, builds no logger and logs nothing.",
 			flags: healthcheckFlags,
 			check: checkHealthcheck,
 			run:   healthcheck,

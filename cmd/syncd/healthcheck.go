@@ -17,7 +17,7 @@ import (
 
 // HealthcheckOptions are the flags of `syncd healthcheck`.
 type HealthcheckOptions struct {
-	// Ready asks /readyz (database, migrations, vendor) instead of /healthz.
+	// Ready asks /readyz (every readiness check) instead of /healthz.
 	Ready bool
 	// Addr is the host:port to ask; "" means SYNCD_HTTP_ADDR or its default.
 	Addr string
@@ -27,7 +27,7 @@ type HealthcheckOptions struct {
 
 func healthcheckFlags(fs *flag.FlagSet, env *Env) {
 	o := &env.Healthcheck
-	fs.BoolVar(&o.Ready, "ready", false, "ask /readyz (database reachable, migrations applied, vendor not refusing the key) instead of /healthz")
+	fs.BoolVar(&o.Ready, "ready", false, "ask /readyz (every readiness check of the daemon) instead of /healthz")
 	fs.StringVar(&o.Addr, "addr", "", "`host:port` to ask instead of SYNCD_HTTP_ADDR (e.g. the simulator's -listen address)")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Second, "give up after this long")
 }
