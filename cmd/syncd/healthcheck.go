@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -103,10 +104,10 @@ func healthcheck(ctx context.Context, env *Env) error {
 	if env.Healthcheck.Ready {
 		path = "/readyz"
 	}
-	url := "http://" + addr + path
+	target := "http://" + addr + path
 	ctx, cancel := context.WithTimeout(ctx, env.Healthcheck.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
@@ -116,16 +117,20 @@ func healthcheck(ctx context.Context, env *Env) error {
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("unhealthy: GET %s: %w", url, err)
+		// The client's error repeats method and URL; say them once.
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err
+		}
+		return fmt.Errorf("unhealthy: GET %s: %w", target, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
 	}()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("unhealthy: GET %s answered %s%s", url, resp.Status, bodyHint(resp.Body))
+		return fmt.Errorf("unhealthy: GET %s answered %s%s", target, resp.Status, bodyHint(resp.Body))
 	}
-	_, err = fmt.Fprintf(env.Stdout, "healthy: GET %s answered %s\n", url, resp.Status)
+	_, err = fmt.Fprintf(env.Stdout, "healthy: GET %s answered %s\n", target, resp.Status)
 	if err != nil {
 		return fmt.Errorf("print result: %w", err)
 	}
