@@ -52,7 +52,7 @@ help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-test: vet lint test/race fuzz/smoke ## the CI test command: vet, lint, race tests (Docker), fuzz smoke
+test: vet lint test/race fuzz/smoke compose/smoke ## the CI test command: vet, lint, race tests (Docker), fuzz smoke, compose smoke
 
 .PHONY: test/race
 test/race: ## go test -race on every package, Docker integration tests included
@@ -84,6 +84,10 @@ fuzz/smoke: ## run every Fuzz target in the repository for FUZZTIME each
 		echo "==> fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	done
+
+.PHONY: compose/smoke
+compose/smoke: ## bring docker-compose.yml up on local images, wait for candles, check status, bring it down
+	bash scripts/compose-smoke.sh
 
 .PHONY: bench
 bench: ## benchmarks (figures only, no assertions on time)

@@ -130,7 +130,12 @@ func (a *app) flagSet(cmd *command, env *Env) *flag.FlagSet {
 }
 
 func (a *app) runCommand(ctx context.Context, cmd *command, args []string) int {
+	environ := environMap(a.environ)
 	env := &Env{
+		Getenv: func(key string) (string, bool) {
+			v, ok := environ[key]
+			return v, ok
+		},
 		Clock:    a.clock,
 		Stdout:   a.stdout,
 		Stderr:   a.stderr,
@@ -160,7 +165,7 @@ func (a *app) runCommand(ctx context.Context, cmd *command, args []string) int {
 		return a.finish(ctx, cmd, env, cmd.run(ctx, env))
 	}
 
-	cfg, err := config.Load(ctx, envconfig.MapLookuper(environMap(a.environ)), a.clock, cmd.scope, a.checks...)
+	cfg, err := config.Load(ctx, envconfig.MapLookuper(environ), a.clock, cmd.scope, a.checks...)
 	if err != nil {
 		if cfgErr, ok := errors.AsType[*config.Error](err); ok {
 			_, _ = fmt.Fprintf(a.stderr, "syncd %s: invalid configuration:\n", cmd.name)

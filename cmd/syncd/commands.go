@@ -92,6 +92,19 @@ func commands() []*command {
 			run:    runSimulate,
 		},
 		{
+			name:    "healthcheck",
+			summary: "ask a running syncd's /healthz (or /readyz with -ready); exit 0 healthy, 1 not",
+			details: "One GET of http://SYNCD_HTTP_ADDR/healthz (the process answers) or, with -ready, /readyz\n" +
+				"(every readiness check of the daemon passes: database reachable, migrations applied, ...),\n" +
+				"for a container's HEALTHCHECK: the image has no shell or curl. A listen address on every\n" +
+				"interface (0.0.0.0) is asked on loopback. Exit 0 when it answers 200, 1 otherwise (with\n" +
+				"what it answered), 2 for bad flags. -addr asks another address, e.g. the simulator's (it\n" +
+				"serves /healthz too). It reads SYNCD_HTTP_ADDR only, builds no logger and logs nothing.",
+			flags: healthcheckFlags,
+			check: checkHealthcheck,
+			run:   healthcheck,
+		},
+		{
 			name:    "version",
 			summary: "print version, commit and Go version",
 			run:     printVersion,

@@ -52,6 +52,11 @@ type Env struct {
 	Simulate SimulateOptions
 	// StatusJSON is status's -json flag.
 	StatusJSON bool
+	// Healthcheck holds the healthcheck command's flags.
+	Healthcheck HealthcheckOptions
+	// Getenv reads the process environment, for commands that read no
+	// configuration scope but one variable (healthcheck).
+	Getenv func(key string) (string, bool)
 }
 
 // SimulateOptions are the flags of `syncd simulate`.
