@@ -144,7 +144,7 @@ func TestRollupMigrationDownAndUp(t *testing.T) {
 	t.Cleanup(func() { _ = closeDB() })
 	res, err := p.Down(ctx)
 	require.NoError(t, err)
-	require.Equal(t, int64(3), res.Source.Version)
+	require.Equal(t, int64(4), res.Source.Version, "the rollups are the newest migration")
 	require.Zero(t, count(t, s, `SELECT count(*) FROM pg_class WHERE relname IN ('candles_5m', 'candles_1h', 'candles_1d')
 		AND relnamespace = current_schema()::regnamespace`))
 	_, err = s.Migrate(ctx)
