@@ -95,7 +95,7 @@ func commands() []*command {
 			name:    "healthcheck",
 			summary: "ask a running syncd's /healthz (or /readyz with -ready); exit 0 healthy, 1 not",
 			details: "One GET of http://SYNCD_HTTP_ADDR/healthz (the process answers) or, with -ready, /readyz\n" +
-				"(every readiness check of the daemon passes: database reachable, migrations applied, ...),\n" +
+				"(every readiness check passes: database reachable, migrations applied, vendor accepts the key),\n" +
 				"for a container's HEALTHCHECK: the image has no shell or curl. A listen address on every\n" +
 				"interface (0.0.0.0) is asked on loopback. Exit 0 when it answers 200, 1 otherwise (with\n" +
 				"what it answered), 2 for bad flags. -addr asks another address, e.g. the simulator's (it\n" +

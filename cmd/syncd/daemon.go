@@ -56,6 +56,7 @@ type parts struct {
 	series  []vendor.Series
 	caps    map[vendor.Series]vendor.Capabilities
 	horizon time.Time
+	key     *keyWatch
 }
 
 func (env *Env) series() []vendor.Series {
@@ -89,7 +90,8 @@ func wire(ctx context.Context, env *Env, waitForDB bool) (*parts, error) {
 		st.Close()
 		return nil, err
 	}
-	if p.client, err = newVendorClient(env, p.metrics.Gate(p.gate)); err != nil {
+	p.key = &keyWatch{Gate: p.metrics.Gate(p.gate)}
+	if p.client, err = newVendorClient(env, p.key); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -155,6 +157,7 @@ func daemon(ctx context.Context, env *Env) error {
 					}
 					return err
 				}},
+				{Name: "vendor key", Func: p.key.Check},
 			}})
 		if err != nil {
 			return err

@@ -70,7 +70,9 @@ func (h *allTickHandler) answer(w http.ResponseWriter, trace string, ret int, ms
 // fault. It returns nil when the answer has been written already.
 func (h *allTickHandler) begin(w http.ResponseWriter, r *http.Request, trace string, ep vendor.Endpoint, items int) *Call {
 	token := r.URL.Query().Get("token")
-	if token == "" {
+	// An empty token, or one starting with InvalidCodePrefix, is refused, so
+	// tests can exercise a key the vendor does not accept.
+	if token == "" || strings.HasPrefix(token, InvalidCodePrefix) {
 		h.write(w, nil, h.answer(w, trace, alltick.RetTokenInvalid, "token invalid", nil))
 		return nil
 	}

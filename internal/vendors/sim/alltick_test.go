@@ -89,3 +89,15 @@ func TestAllTickPlanRefusalIsTheVendorsAnswer(t *testing.T) {
 	_, err = c.History(ctx, "BTCUSDT", vendor.TF1m, time.Time{}, 10)
 	require.ErrorIs(t, err, vendor.ErrRateLimited)
 }
+
+func TestAllTickRefusesAnInvalidToken(t *testing.T) {
+	t.Parallel()
+	srv, _ := allTickPair(t, plan.Plan{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c, err := alltick.New(alltick.Config{BaseURL: hs.URL, Token: secret.New(InvalidCodePrefix + "-key")})
+	require.NoError(t, err)
+	_, err = c.History(context.Background(), "BTCUSDT", vendor.TF1m, time.Time{}, 10)
+	require.ErrorIs(t, err, vendor.ErrAuth)
+	require.NotContains(t, err.Error(), InvalidCodePrefix+"-key")
+}
