@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,7 +35,7 @@ func TestKeyWatchTellsReadinessWhetherTheKeyIsRefused(t *testing.T) {
 	require.NoError(t, k.Check(ctx), "a success clears it")
 
 	require.Len(t, inner.errs, 3, "every report reaches the wrapped gate")
-	require.True(t, errors.Is(inner.errs[0], vendor.ErrAuth))
+	require.ErrorIs(t, inner.errs[0], vendor.ErrAuth)
 	_, err := k.Acquire(ctx, vendor.EndpointLatest, 1)
 	require.NoError(t, err)
 }
