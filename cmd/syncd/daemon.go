@@ -191,6 +191,7 @@ func (p *parts) fetch(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	p.warnHolidayTables(env, cal)
 	poller, err := incremental.New(incremental.Config{Client: p.client, Store: p.store, Series: p.series, Caps: p.caps, Calendar: cal,
 		PlanMax: p.gate.Plan().BatchMax, Interval: interval, Healer: bf, Clock: env.Clock,
 		Logger: logging.Component(env.Log, "poller"), Lane: p.gate.Live})
@@ -219,6 +220,22 @@ func (p *parts) fetch(ctx context.Context, env *Env) error {
 	}
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// warnHolidayTables says when the calendar's holiday table of a configured
+// market ends before the current year: holidays after it count as sessions,
+// so the poller polls a closed market (harmless) and closed days are not
+// told from gaps until syncd is updated.
+func (p *parts) warnHolidayTables(env *Env, cal *calendar.Calendar) {
+	year := env.Clock.Now().UTC().Year()
+	warned := map[vendor.Market]bool{}
+	for _, c := range p.caps {
+		if _, last, ok := cal.HolidayYears(c.Market); ok && last < year && !warned[c.Market] {
+			warned[c.Market] = true
+			env.Log.Warn("exchange holiday table ends before this year; holidays are treated as sessions until syncd is updated",
+				zap.String("market", string(c.Market)), zap.Int("table_ends", last))
+		}
+	}
 }
 
 // tradeService polls latest trades in the heal lane, so that they never delay
