@@ -86,9 +86,19 @@ fuzz/smoke: ## run every Fuzz target in the repository for FUZZTIME each
 	done
 
 .PHONY: bench
-bench: ## benchmarks (figures only, no assertions on time)
+bench: bench/go bench/e2e ## Go benchmarks, then the end-to-end run that writes docs/benchmarks.md (Docker; ~10 min)
+
+.PHONY: bench/go
+bench/go: ## every Go benchmark (figures only, no assertions on time; store benchmarks use Docker)
 	@$(with_pg_image); \
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+# Flags for cmd/syncbench, e.g. SYNCBENCH_FLAGS=-quick for a one-minute run.
+SYNCBENCH_FLAGS ?=
+
+.PHONY: bench/e2e
+bench/e2e: ## end-to-end benchmark into docs/benchmarks.md (SYNCBENCH_FLAGS=-quick: ~1 min)
+	GO=$(GO) bash scripts/bench.sh $(SYNCBENCH_FLAGS)
 
 .PHONY: build
 build: ## build bin/syncd with version and commit stamped in
