@@ -15,18 +15,27 @@ import (
 	"github.com/syncd/syncd/internal/vendor"
 )
 
-// benchPages writes b.N pages of 500 new 1m bars, each page in its own
-// transaction, with the mechanism chosen. Figures go in docs/storage.md.
-func benchPages(b *testing.B, write func(ctx context.Context, s *Store, c backfill.Commit) error) {
+// benchStore opens a migrated store in a schema of its own, with partitions
+// for b.N pages of 500 1m bars from the returned start; Close is registered.
+func benchStore(b *testing.B) (*Store, time.Time) {
 	b.Helper()
 	s, err := Open(context.Background(), Config{URL: pgtest.Schema(b)})
 	require.NoError(b, err)
-	defer s.Close()
+	b.Cleanup(s.Close)
 	ctx := context.Background()
 	_, err = s.Migrate(ctx)
 	require.NoError(b, err)
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	require.NoError(b, s.EnsurePartitions(ctx, start, start.Add(time.Duration(b.N*500+500)*time.Minute)))
+	return s, start
+}
+
+// benchPages writes b.N pages of 500 new 1m bars, each page in its own
+// transaction, with the mechanism chosen. Figures go in docs/storage.md.
+func benchPages(b *testing.B, write func(ctx context.Context, s *Store, c backfill.Commit) error) {
+	b.Helper()
+	s, start := benchStore(b)
+	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
 		c := backfill.Commit{Series: ser, Bars: page(start.Add(time.Duration(i*500)*time.Minute), 500)}
@@ -97,14 +106,8 @@ RETURNING c.updated_at = now()`)
 // BenchmarkCommitMany8 is deep backfill's group commit: eight fast-path pages
 // of different series in one transaction, as backfill.Run batches them.
 func BenchmarkCommitMany8(b *testing.B) {
-	s, err := Open(context.Background(), Config{URL: pgtest.Schema(b)})
-	require.NoError(b, err)
-	defer s.Close()
+	s, start := benchStore(b)
 	ctx := context.Background()
-	_, err = s.Migrate(ctx)
-	require.NoError(b, err)
-	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	require.NoError(b, s.EnsurePartitions(ctx, start, start.Add(time.Duration(b.N*500+500)*time.Minute)))
 	series := make([]vendor.Series, 8)
 	for i := range series {
 		series[i] = vendor.Series{Vendor: "alltick", Symbol: fmt.Sprintf("B%dUSDT", i), Timeframe: vendor.TF1m}
@@ -125,12 +128,8 @@ func BenchmarkCommitMany8(b *testing.B) {
 // BenchmarkWriteLive500 is the poll tick's write: the closed and the forming
 // bar of 500 series in one transaction, the forming one changed every time.
 func BenchmarkWriteLive500(b *testing.B) {
-	s, err := Open(context.Background(), Config{URL: pgtest.Schema(b)})
-	require.NoError(b, err)
-	defer s.Close()
+	s, _ := benchStore(b)
 	ctx := context.Background()
-	_, err = s.Migrate(ctx)
-	require.NoError(b, err)
 	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	write := func(i int) incremental.Write {
 		w := incremental.Write{Bars: map[vendor.Series][]incremental.Candle{}}
@@ -140,7 +139,7 @@ func BenchmarkWriteLive500(b *testing.B) {
 		}
 		return w
 	}
-	_, err = s.WriteLive(ctx, write(0))
+	_, err := s.WriteLive(ctx, write(0))
 	require.NoError(b, err)
 	b.ResetTimer()
 	for i := range b.N {

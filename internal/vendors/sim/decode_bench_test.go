@@ -59,6 +59,15 @@ func replayURL(b *testing.B, v string, h VendorHandler) string {
 	return hs.URL
 }
 
+// replayClient builds a client of vendor v on a fresh replay, so each
+// sub-benchmark replays its own first answer.
+func replayClient[C any](b *testing.B, v string, h VendorHandler, build func(baseURL string) (C, error)) C {
+	b.Helper()
+	c, err := build(replayURL(b, v, h))
+	require.NoError(b, err)
+	return c
+}
+
 // historian and latester are the client methods the decoder benchmarks call.
 type historian interface {
 	History(ctx context.Context, symbol string, tf vendor.Timeframe, end time.Time, limit int) (vendor.Page, error)
@@ -109,34 +118,34 @@ func crypto(i int) string    { return fmt.Sprintf("B%03dUSDT", i) }
 func qosCrypto(i int) string { return fmt.Sprintf("CF:B%03dUSDT", i) }
 
 func BenchmarkDecodeAllTick(b *testing.B) {
-	client := func(b *testing.B) *alltick.Client {
+	c := func(b *testing.B) *alltick.Client {
 		b.Helper()
-		c, err := alltick.New(alltick.Config{BaseURL: replayURL(b, vendor.AllTick, AllTick), Token: secret.New("bench")})
-		require.NoError(b, err)
-		return c
+		return replayClient(b, vendor.AllTick, AllTick, func(u string) (*alltick.Client, error) {
+			return alltick.New(alltick.Config{BaseURL: u, Token: secret.New("bench")})
+		})
 	}
-	b.Run("History500", func(b *testing.B) { benchHistory(b, client(b), "BTCUSDT", alltick.PageSize) })
-	b.Run("Latest500Groups", func(b *testing.B) { benchLatest(b, client(b), vendor.AllTick, alltick.BatchMax, crypto) })
+	b.Run("History500", func(b *testing.B) { benchHistory(b, c(b), "BTCUSDT", alltick.PageSize) })
+	b.Run("Latest500Groups", func(b *testing.B) { benchLatest(b, c(b), vendor.AllTick, alltick.BatchMax, crypto) })
 }
 
 func BenchmarkDecodeInfoway(b *testing.B) {
-	client := func(b *testing.B) *infoway.Client {
+	c := func(b *testing.B) *infoway.Client {
 		b.Helper()
-		c, err := infoway.New(infoway.Config{BaseURL: replayURL(b, vendor.Infoway, Infoway), Token: secret.New("bench")})
-		require.NoError(b, err)
-		return c
+		return replayClient(b, vendor.Infoway, Infoway, func(u string) (*infoway.Client, error) {
+			return infoway.New(infoway.Config{BaseURL: u, Token: secret.New("bench")})
+		})
 	}
-	b.Run("History500", func(b *testing.B) { benchHistory(b, client(b), "BTCUSDT", 500) })
-	b.Run("Latest100Groups", func(b *testing.B) { benchLatest(b, client(b), vendor.Infoway, 100, crypto) })
+	b.Run("History500", func(b *testing.B) { benchHistory(b, c(b), "BTCUSDT", 500) })
+	b.Run("Latest100Groups", func(b *testing.B) { benchLatest(b, c(b), vendor.Infoway, 100, crypto) })
 }
 
 func BenchmarkDecodeQOS(b *testing.B) {
-	client := func(b *testing.B) *qos.Client {
+	c := func(b *testing.B) *qos.Client {
 		b.Helper()
-		c, err := qos.New(qos.Config{BaseURL: replayURL(b, vendor.QOS, QOS), Token: secret.New("bench")})
-		require.NoError(b, err)
-		return c
+		return replayClient(b, vendor.QOS, QOS, func(u string) (*qos.Client, error) {
+			return qos.New(qos.Config{BaseURL: u, Token: secret.New("bench")})
+		})
 	}
-	b.Run("History1000", func(b *testing.B) { benchHistory(b, client(b), "CF:BTCUSDT", 1000) })
-	b.Run("Latest10Groups", func(b *testing.B) { benchLatest(b, client(b), vendor.QOS, 10, qosCrypto) })
+	b.Run("History1000", func(b *testing.B) { benchHistory(b, c(b), "CF:BTCUSDT", 1000) })
+	b.Run("Latest10Groups", func(b *testing.B) { benchLatest(b, c(b), vendor.QOS, 10, qosCrypto) })
 }
