@@ -62,10 +62,10 @@ func TestBackfillRateWithLiveSubtractsPolling(t *testing.T) {
 func TestPlanTimesUseTheNearestMeasurement(t *testing.T) {
 	t.Parallel()
 	effs := []Efficiency{
-		{Plan: "basic", Rate: 1, Made: 57, Allowed: 60, BarsPerRequest: 499},
-		{Plan: "custom", Rate: 50, Made: 2910, Allowed: 3000, BarsPerRequest: 500},
+		{Plan: "basic", Rate: 1, Made: 57, Allowed: 60},
+		{Plan: "custom", Rate: 50, Made: 2910, Allowed: 3000},
 	}
-	rows := planTimes(effs, nil)
+	rows := planTimes(effs, &Pipeline{Bars: 499_000, Requests: 1000, Took: time.Millisecond})
 	require.Len(t, rows, 4)
 	byPlan := map[string]PlanTime{}
 	for _, r := range rows {
@@ -80,7 +80,7 @@ func TestPlanTimesUseTheNearestMeasurement(t *testing.T) {
 	require.InDelta(t, want, byPlan["basic"].Took.Seconds(), 1)
 	require.False(t, byPlan["basic"].PipelineBound)
 
-	slow := &Pipeline{Bars: 1000, Took: time.Second} // 1,000 bars/s: slower than premium's requests
+	slow := &Pipeline{Bars: 1000, Requests: 2, Took: time.Second} // 1,000 bars/s: slower than premium's requests
 	rows = planTimes(effs, slow)
 	for _, r := range rows {
 		if r.Plan == "premium" {
@@ -109,7 +109,7 @@ func TestMarkdownReportsEveryFigureAndMisses(t *testing.T) {
 	rep := &Report{
 		Started: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC), Took: 9 * time.Minute, Quick: true, Commit: "abc1234",
 		Machine: Machine{CPUs: 2, CPUModel: "AMD EPYC", MemoryMiB: 24105, Load: "3.1"}, Postgres: "15.18",
-		Efficiency: []Efficiency{{Plan: "basic", Rate: 1, For: time.Minute, Made: 57, Allowed: 60, BarsPerRequest: 500}},
+		Efficiency: []Efficiency{{Plan: "basic", Rate: 1, For: time.Minute, Made: 57, Allowed: 60, GovernorAlone: 57}},
 		Pipeline: &Pipeline{Series: 50, Bars: 5_000_000, Took: 50 * time.Second, PeakRSS: 40 * 1024, AtMark: 38 * 1024,
 			Mark: 1_000_000, Copy: CopyRef{Method: "psql \\copy", Rows: 5_000_000, Took: 20 * time.Second}},
 		Poll: &Poll{Groups: 500, Ticks: 200, Requests: 1, Bars: 1000, P50: 12 * time.Millisecond, P99: 30 * time.Millisecond},

@@ -7,9 +7,9 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -103,9 +103,6 @@ type Efficiency struct {
 	// Violations are the simulator's plan refusals over the whole run, by reason.
 	Violations uint64
 	Reasons    map[sim.Reason]uint64
-	// BarsPerRequest is bars stored per history request (page size less any
-	// overlap or retries).
-	BarsPerRequest float64
 	// GovernorAlone counts the grants a second governor with the same plan
 	// gave in the same time to callers that do nothing else: the ceiling the
 	// governor itself sets, without HTTP or database.
@@ -190,11 +187,10 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var results []backfill.Result
 	var grants atomic.Uint64
 	var wg sync.WaitGroup
 	start := time.Now()
-	wg.Go(func() { results, _ = engine.Run(runCtx, series) })
+	wg.Go(func() { _, _ = engine.Run(runCtx, series) })
 	for range 4 {
 		wg.Go(func() {
 			for alone.Acquire(runCtx, vendor.EndpointHistory, 1) == nil {
@@ -216,14 +212,6 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 	cancel()
 	wg.Wait()
 	e.Violations, e.Reasons = simu.violations()
-	var bars, reqs int
-	for _, r := range results {
-		bars += r.Inserted + r.Updated
-		reqs += r.Requests
-	}
-	if reqs > 0 {
-		e.BarsPerRequest = float64(bars) / float64(reqs)
-	}
 	cfg.Logger.Info("plan efficiency measured", zap.String("plan", planName), zap.Uint64("made", e.Made),
 		zap.Float64("allowed", e.Allowed), zap.Uint64("violations", e.Violations))
 	return e, nil

@@ -43,6 +43,15 @@ type Pipeline struct {
 // BarsPerSecond is the pipeline's throughput.
 func (p *Pipeline) BarsPerSecond() float64 { return rate(p.Bars, p.Took) }
 
+// BarsPerRequest is bars stored per history request: the page size less any
+// overlap between pages and any retries.
+func (p *Pipeline) BarsPerRequest() float64 {
+	if p.Requests == 0 {
+		return 0
+	}
+	return float64(p.Bars) / float64(p.Requests)
+}
+
 // Ratio is the pipeline's throughput over the COPY reference's.
 func (p *Pipeline) Ratio() float64 {
 	if c := p.Copy.RowsPerSecond(); c > 0 {

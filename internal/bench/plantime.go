@@ -23,7 +23,8 @@ type PlanTime struct {
 	// backfill only the governor's minimum share, or nothing).
 	Rate, LiveRate float64
 	// Efficiency is the measured ratio applied, from the measurement nearest
-	// in rate; BarsPerRequest likewise.
+	// in rate; BarsPerRequest is the unthrottled pipeline's (the page size
+	// when it was not measured).
 	Efficiency     float64
 	EfficiencyFrom string
 	BarsPerRequest float64
@@ -51,9 +52,9 @@ func planTimes(effs []Efficiency, pipe *Pipeline) []PlanTime {
 			Efficiency: 1, EfficiencyFrom: "none measured", BarsPerRequest: alltick.PageSize}
 		if e, ok := nearest(effs, row.Rate); ok {
 			row.Efficiency, row.EfficiencyFrom = e.Ratio(), e.Plan
-			if e.BarsPerRequest > 0 {
-				row.BarsPerRequest = e.BarsPerRequest
-			}
+		}
+		if pipe != nil && pipe.BarsPerRequest() > 0 {
+			row.BarsPerRequest = pipe.BarsPerRequest()
 		}
 		row.Took, row.PipelineBound = backfillTime(row.Rate*row.Efficiency, row.BarsPerRequest, pipe)
 		row.LiveTook, _ = backfillTime(row.LiveRate*row.Efficiency, row.BarsPerRequest, pipe)

@@ -83,11 +83,11 @@ func (r *Report) efficiency(b *strings.Builder) {
 		"time (its history rate × the duration). 32 crypto series two years deep keep far more pages queued than any plan\n" +
 		"serves; the real governor (`internal/quota`), AllTick client, backfill engine and store do the work. The simulator\n" +
 		"enforces the same plan as a strict vendor would and counts every refusal as a violation.\n\n")
-	b.WriteString("| plan | allowed rate | for | requests made | allowed | efficiency | violations | bars per request | governor alone |\n" +
-		"|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| plan | allowed rate | for | requests made | allowed | efficiency | violations | governor alone |\n" +
+		"|---|---|---|---|---|---|---|---|\n")
 	for _, e := range r.Efficiency {
-		fmt.Fprintf(b, "| `%s` | %.2f req/s | %s | %d | %.1f | **%.3f** | %d (%s) | %.1f | %d grants (%.3f) |\n", e.Plan, e.Rate,
-			e.For.Round(100*time.Millisecond), e.Made, e.Allowed, e.Ratio(), e.Violations, reasonList(e.Reasons), e.BarsPerRequest,
+		fmt.Fprintf(b, "| `%s` | %.2f req/s | %s | %d | %.1f | **%.3f** | %d (%s) | %d grants (%.3f) |\n", e.Plan, e.Rate,
+			e.For.Round(100*time.Millisecond), e.Made, e.Allowed, e.Ratio(), e.Violations, reasonList(e.Reasons),
 			e.GovernorAlone, e.GovernorRatio())
 	}
 	b.WriteString("\n\"Governor alone\" is a second governor with the same plan, run in the same seconds for callers that do nothing\n" +
@@ -164,11 +164,13 @@ func footer(b *strings.Builder) {
 		"governor, every write mechanism of the store (docs/storage.md) and the poll tick.\n")
 
 	b.WriteString("\n## How to run\n\n" +
-		"    make bench                        # Go benchmarks, then the full run (about 10 minutes); needs Docker\n" +
-		"    make bench/e2e SYNCBENCH_FLAGS=-quick   # about a minute, for development\n\n" +
+		"    make bench                              # Go benchmarks, then the full run (about 10 minutes); needs Docker\n" +
+		"    make bench/e2e                          # the full end-to-end run alone\n" +
+		"    make bench/e2e SYNCBENCH_FLAGS=-quick   # about a minute of measuring, for development\n\n" +
 		"`scripts/bench.sh` starts PostgreSQL 15 from `syncd-test/postgres:15` (scripts/pg-test-image.sh builds it) on a\n" +
-		"loopback port, builds `bin/syncd` and runs `go run ./cmd/syncbench -db … -syncd bin/syncd -psql …`, then removes the\n" +
-		"container. `go run ./cmd/syncbench -help` lists the sizes that can be changed.\n")
+		"loopback port, builds `bin/syncd` and `bin/syncbench`, runs `bin/syncbench -db … -syncd bin/syncd -psql …` (psql runs\n" +
+		"inside the container, fed the CSV on stdin), then removes the container. `scripts/bench.sh -help` lists the sizes\n" +
+		"that can be changed; pass them in `SYNCBENCH_FLAGS`.\n")
 }
 
 // misses explains every missed target with the causes this run can show.
@@ -193,9 +195,9 @@ func (r *Report) misses() []string {
 				" in the same time: the governor itself is the ceiling. It pads every spacing and window with a safety margin"+
 				" (internal/quota `MarginPercent`: 2 %%, at least 50 ms) because it counts grant time, not send time;"+
 				" against a short spacing the 50 ms floor dominates.", e.GovernorRatio())
-		case p != nil && p.BarsPerSecond() > 0 && e.Rate*e.BarsPerRequest > p.BarsPerSecond():
+		case p != nil && p.BarsPerSecond() > 0 && e.Rate*p.BarsPerRequest() > p.BarsPerSecond():
 			why += fmt.Sprintf(" The plan allows %s bars/s, more than the unthrottled pipeline stored (%s bars/s): the database and CPU,"+
-				" not the governor, were the bottleneck.", thousands(int64(e.Rate*e.BarsPerRequest)), thousands(int64(p.BarsPerSecond())))
+				" not the governor, were the bottleneck.", thousands(int64(e.Rate*p.BarsPerRequest())), thousands(int64(p.BarsPerSecond())))
 		default:
 			why += fmt.Sprintf(" The governor alone reached %.3f, so the rest was lost between grant and arrival: HTTP, decoding and"+
 				" commits on a shared machine.", e.GovernorRatio())
