@@ -88,10 +88,14 @@ fuzz/smoke: ## run every Fuzz target in the repository for FUZZTIME each
 .PHONY: bench
 bench: bench/go bench/e2e ## Go benchmarks, then the end-to-end run that writes docs/benchmarks.md (Docker; ~10 min)
 
+# Only packages that have benchmarks run: in the others, TestMain would start
+# a PostgreSQL container for nothing (-list under -short starts none).
 .PHONY: bench/go
 bench/go: ## every Go benchmark (figures only, no assertions on time; store benchmarks use Docker)
 	@$(with_pg_image); \
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	pkgs=$$($(GO) test -short -list '^Benchmark' $(PKGS) | \
+		awk '/^Benchmark/ {n++; next} /^ok/ {if (n) print $$2; n = 0}'); \
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$pkgs
 
 # Flags for cmd/syncbench, e.g. SYNCBENCH_FLAGS=-quick for a one-minute run.
 SYNCBENCH_FLAGS ?=
