@@ -39,7 +39,7 @@ func (r *Report) header(b *strings.Builder, command string) {
 	}
 	b.WriteString("Written by `cmd/syncbench` (internal/bench): every figure below comes from one run, against the in-process\n" +
 		"vendor simulator (AllTick wire format) and a real PostgreSQL. Run it with `make bench` (Docker needed for\n" +
-		"PostgreSQL); see the end of this page for what each phase does.\n\n")
+		"PostgreSQL); each section says how its figure was measured, and the end of the page how to run it.\n\n")
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
 	fmt.Fprintf(b, "| date | %s (run took %s) |\n", r.Started.Format("2006-01-02 15:04 MST"), r.Took)
 	fmt.Fprintf(b, "| commit | `%s` |\n", r.Commit)
