@@ -82,7 +82,8 @@ func (r *Report) efficiency(b *strings.Builder) {
 	b.WriteString("Requests that reached the simulator while backfill work was queued, divided by what the plan allows in the same\n" +
 		"time (its history rate × the duration). 32 crypto series two years deep keep far more pages queued than any plan\n" +
 		"serves; the real governor (`internal/quota`), AllTick client, backfill engine and store do the work. The simulator\n" +
-		"enforces the same plan as a strict vendor would and counts every refusal as a violation.\n\n")
+		"enforces the same plan as a strict vendor would and counts every refusal as a violation. Nothing is time-scaled:\n" +
+		"the simulator and the governor run on the real clock, since basic's one request a second already gives 60 requests a minute.\n\n")
 	b.WriteString("| plan | allowed rate | for | requests made | allowed | efficiency | violations | governor alone |\n" +
 		"|---|---|---|---|---|---|---|---|\n")
 	for _, e := range r.Efficiency {
@@ -187,7 +188,8 @@ func (r *Report) misses() []string {
 		}
 		why := fmt.Sprintf("Plan efficiency of `%s`: %.3f against %.2f (%s).", e.Plan, e.Ratio(), TargetEfficiency, missBy(e.Ratio(), TargetEfficiency))
 		if e.Violations > 0 {
-			why += fmt.Sprintf(" %d requests were refused by the simulator (%s): the governor let them go too early.", e.Violations, reasonList(e.Reasons))
+			why += fmt.Sprintf(" The simulator refused %d request(s) (%s): the governor let them go too early, since it"+
+				" accounts a request when it grants it, not when it reaches the vendor.", e.Violations, reasonList(e.Reasons))
 		}
 		switch p := r.Pipeline; {
 		case e.GovernorRatio() < TargetEfficiency:
