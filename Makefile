@@ -90,9 +90,23 @@ compose/smoke: ## bring docker-compose.yml up on local images, wait for candles,
 	bash scripts/compose-smoke.sh
 
 .PHONY: bench
-bench: ## benchmarks (figures only, no assertions on time)
+bench: bench/go bench/e2e ## Go benchmarks, then the end-to-end run that writes docs/benchmarks.md (Docker; ~10 min)
+
+# Only packages that have benchmarks run: in the others, TestMain would start
+# a PostgreSQL container for nothing (-list under -short starts none).
+.PHONY: bench/go
+bench/go: ## every Go benchmark (figures only, no assertions on time; store benchmarks use Docker)
 	@$(with_pg_image); \
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	pkgs=$$($(GO) test -short -list '^Benchmark' $(PKGS) | \
+		awk '/^Benchmark/ {n++; next} /^ok/ {if (n) print $$2; n = 0}'); \
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$pkgs
+
+# Flags for cmd/syncbench, e.g. SYNCBENCH_FLAGS=-quick for a one-minute run.
+SYNCBENCH_FLAGS ?=
+
+.PHONY: bench/e2e
+bench/e2e: ## end-to-end benchmark into docs/benchmarks.md (SYNCBENCH_FLAGS=-quick: ~1 min)
+	GO=$(GO) bash scripts/bench.sh $(SYNCBENCH_FLAGS)
 
 .PHONY: build
 build: ## build bin/syncd with version and commit stamped in

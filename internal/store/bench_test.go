@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,21 +10,32 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncd/syncd/internal/backfill"
+	"github.com/syncd/syncd/internal/incremental"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/vendor"
 )
 
-// benchPages writes b.N pages of 500 new 1m bars, each page in its own
-// transaction, with the mechanism chosen. Figures go in docs/storage.md.
-func benchPages(b *testing.B, write func(ctx context.Context, s *Store, c backfill.Commit) error) {
+// benchStore opens a migrated store in a schema of its own, with partitions
+// for b.N pages of 500 1m bars from the returned start; Close is registered.
+func benchStore(b *testing.B) (*Store, time.Time) {
 	b.Helper()
 	s, err := Open(context.Background(), Config{URL: pgtest.Schema(b)})
 	require.NoError(b, err)
-	defer s.Close()
+	b.Cleanup(s.Close)
 	ctx := context.Background()
 	_, err = s.Migrate(ctx)
 	require.NoError(b, err)
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	require.NoError(b, s.EnsurePartitions(ctx, start, start.Add(time.Duration(b.N*500+500)*time.Minute)))
+	return s, start
+}
+
+// benchPages writes b.N pages of 500 new 1m bars, each page in its own
+// transaction, with the mechanism chosen. Figures go in docs/storage.md.
+func benchPages(b *testing.B, write func(ctx context.Context, s *Store, c backfill.Commit) error) {
+	b.Helper()
+	s, start := benchStore(b)
+	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
 		c := backfill.Commit{Series: ser, Bars: page(start.Add(time.Duration(i*500)*time.Minute), 500)}
@@ -89,4 +101,51 @@ WHERE (c.open, c.high, c.low, c.close, c.volume, c.turnover) IS DISTINCT FROM
    OR (excluded.is_final AND NOT c.is_final)
 RETURNING c.updated_at = now()`)
 	return err
+}
+
+// BenchmarkCommitMany8 is deep backfill's group commit: eight fast-path pages
+// of different series in one transaction, as backfill.Run batches them.
+func BenchmarkCommitMany8(b *testing.B) {
+	s, start := benchStore(b)
+	ctx := context.Background()
+	series := make([]vendor.Series, 8)
+	for i := range series {
+		series[i] = vendor.Series{Vendor: "alltick", Symbol: fmt.Sprintf("B%dUSDT", i), Timeframe: vendor.TF1m}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		cs := make([]backfill.Commit, len(series))
+		for j, sr := range series {
+			cs[j] = backfill.Commit{Series: sr, AllNew: true, Bars: page(start.Add(time.Duration(i*500)*time.Minute), 500)}
+		}
+		if _, err := s.CommitMany(ctx, cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*8*500)/b.Elapsed().Seconds(), "bars/s")
+}
+
+// BenchmarkWriteLive500 is the poll tick's write: the closed and the forming
+// bar of 500 series in one transaction, the forming one changed every time.
+func BenchmarkWriteLive500(b *testing.B) {
+	s, _ := benchStore(b)
+	ctx := context.Background()
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	write := func(i int) incremental.Write {
+		w := incremental.Write{Bars: map[vendor.Series][]incremental.Candle{}}
+		for j := range 500 {
+			sr := vendor.Series{Vendor: "alltick", Symbol: fmt.Sprintf("B%03dUSDT", j), Timeframe: vendor.TF1m}
+			w.Bars[sr] = []incremental.Candle{{Bar: mkBar(at, 0), Final: true}, {Bar: mkBar(at.Add(time.Minute), i%7)}}
+		}
+		return w
+	}
+	_, err := s.WriteLive(ctx, write(0))
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.WriteLive(ctx, write(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "bars/s")
 }
