@@ -219,13 +219,7 @@ func (e *Engine) Heal(ctx context.Context, s vendor.Series, from, to time.Time) 
 	r := Result{Series: s}
 	caps, err := e.caps(s)
 	if err == nil {
-		end := to
-		if !caps.PagesBack {
-			// The latest page is all such a vendor serves, and it covers a
-			// recent gap: ask for it rather than give the gap up unasked.
-			end = time.Time{}
-		}
-		err = e.walk(ctx, s, caps, &walk{heal: true, end: end, stop: from, gapNew: true}, &r)
+		err = e.walk(ctx, s, caps, &walk{heal: true, end: to, stop: from, gapNew: true}, &r)
 	}
 	r.Err = err
 	e.report(s, true, &r, State{}, true)
@@ -317,11 +311,22 @@ type walk struct {
 	gapNew bool
 	// oldest is the stored oldest bar; pages strictly below it use the fast path.
 	oldest time.Time
+	// gapEnd is the end of a heal's gap when the walk asks for the latest page
+	// instead (a vendor that cannot page back): what the page does not reach
+	// is unavailable only up to there.
+	gapEnd time.Time
 	// done is set when the walk has nothing left to do.
 	done bool
 }
 
 func (e *Engine) walk(ctx context.Context, s vendor.Series, caps vendor.Capabilities, w *walk, r *Result) error {
+	if w.heal && !caps.PagesBack {
+		// The latest page is all such a vendor serves, and it covers a recent
+		// gap (a stop of minutes, a bar quarantined and due again): ask for it
+		// rather than give the gap up unasked. What it does not reach is
+		// recorded unavailable below, up to the gap's own end.
+		w.gapEnd, w.end = w.end, time.Time{}
+	}
 	for {
 		if !w.end.IsZero() && !w.end.After(w.stop) {
 			return nil

@@ -133,6 +133,22 @@ func TestNoPagingBackHealsARecentGapFromTheLatestPage(t *testing.T) {
 	require.True(t, b.vendor.ends[len(b.vendor.ends)-1].IsZero(), "asked for the latest page, not one it cannot serve")
 }
 
+func TestNoPagingBackOldGapIsUnavailableOnlyAcrossItself(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3000*time.Minute, func(f *fakeVendor, _ *Config) { f.pagesBack = false })
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	head := testNow.Truncate(time.Minute)
+	from, to := head.Add(-2000*time.Minute), head.Add(-1500*time.Minute)
+	before := b.vendor.requests
+	r := b.engine.Heal(context.Background(), series, from, to)
+	require.NoError(t, r.Err)
+	require.Equal(t, before+1, b.vendor.requests, "one look at the latest page")
+	require.Len(t, r.Unavailable, 1)
+	require.Equal(t, from, r.Unavailable[0].From)
+	require.Equal(t, to, r.Unavailable[0].To, "not stretched to the page's oldest bar")
+	require.Empty(t, b.store.st.Gaps)
+}
+
 func TestHeadGapHealedAfterStopAndCrash(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 600*time.Minute, nil)

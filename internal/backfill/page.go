@@ -140,6 +140,9 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	if !progressed {
 		below = upTo
 	}
+	if !w.gapEnd.IsZero() && below.After(w.gapEnd) {
+		below = w.gapEnd
+	}
 	if endState != "" && below.After(w.stop) {
 		cov := Coverage{From: w.stop, To: below, State: endState, Error: endReason}
 		c.Coverage = append(c.Coverage, cov)

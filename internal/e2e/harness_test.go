@@ -474,7 +474,7 @@ func (s *simulator) formingAsOf(reqs []request) headCheck {
 				}
 			}
 		}
-		t.Fatalf("%s: forming head %+v is not the bar as of any of the last %d polls", ser, r, len(reqs))
+		t.Fatalf("%s: forming head %+v is not the bar as of any of the last %d requests that returned it", ser, r, len(reqs))
 	}
 }
 

@@ -45,12 +45,18 @@ func polls(s *simulator, symbol string) []request {
 	return out
 }
 
-// lastPolls are the last two polls of symbol, newest first: the forming head
-// must be the bar as one of them saw it (a stop may cut the newest poll's
-// write short).
-func lastPolls(s *simulator, symbol string) []request {
+// lastSightings are the last two requests that returned symbol's forming
+// bar, newest first: polls, and history requests for the latest page (a heal
+// may fetch one after the last poll). The forming head must be the bar as
+// one of them saw it (a stop may cut the newest one's write short).
+func lastSightings(s *simulator, symbol string) []request {
 	p := polls(s, symbol)
-	slices.Reverse(p)
+	for _, r := range s.requests(vendor.EndpointHistory) {
+		if r.End == 0 && slices.Contains(r.Codes, symbol) {
+			p = append(p, r)
+		}
+	}
+	slices.SortFunc(p, func(a, b request) int { return b.At.Compare(a.At) })
 	return p[:min(2, len(p))]
 }
 
@@ -92,7 +98,7 @@ func TestRunKeepsTableEqualToTruth(t *testing.T) {
 	p.stop(ctx, t)
 
 	for _, ser := range cfg.each() {
-		s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastPolls(s, ser.Symbol)))
+		s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser.Symbol)))
 	}
 	s.requireNoViolations(t)
 
@@ -166,7 +172,7 @@ func TestStopHealedAfterRestart(t *testing.T) {
 			p.stop(ctx, t)
 			for _, ser := range cfg.each() {
 				s := late
-				s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastPolls(s, ser.Symbol)))
+				s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser.Symbol)))
 			}
 			late.requireNoViolations(t)
 			require.NotEmpty(t, late.requests(vendor.EndpointHistory), "the head was healed through history pages")
@@ -206,12 +212,12 @@ func TestClosedMarketNotPolled(t *testing.T) {
 	require.GreaterOrEqual(t, btcClosed, 5, "crypto kept being polled meanwhile")
 
 	aapl := vendor.Series{Vendor: vendor.AllTick, Symbol: "AAPL.US", Timeframe: vendor.TF1m}
-	rows := s.requireTruth(ctx, t, d, aapl, s.formingAsOf(lastPolls(s, "AAPL.US")))
+	rows := s.requireTruth(ctx, t, d, aapl, s.formingAsOf(lastSightings(s, "AAPL.US")))
 	require.True(t, rows[len(rows)-1].TS.After(open.Add(-time.Second)), "Monday's first bars are stored")
 	require.Zero(t, d.count(ctx, `SELECT count(*) FROM sync_gaps`), "no gap opened over the weekend or night")
 	require.Zero(t, d.count(ctx, `SELECT count(*) FROM coverage WHERE state = 'failed'`))
 	require.NotContains(t, p.stderr.String(), "head gap handed to backfill")
 	s.requireTruth(ctx, t, d, vendor.Series{Vendor: vendor.AllTick, Symbol: "BTCUSDT", Timeframe: vendor.TF1m},
-		s.formingAsOf(lastPolls(s, "BTCUSDT")))
+		s.formingAsOf(lastSightings(s, "BTCUSDT")))
 	s.requireNoViolations(t)
 }

@@ -382,3 +382,48 @@ func TestCommitManyIsOneTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []backfill.Written{{Unchanged: 500}, {Unchanged: 500}}, ws)
 }
+
+// A bar's writes can land out of order (a heal page fetched while the bar
+// formed commits after the poll that saw it newer or final): older values
+// must never replace newer ones.
+func TestStaleFormingSnapshotsDoNotOverwrite(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	snap := func(vol int64, final bool) incremental.Write {
+		b := mkBar(t0, 1)
+		b.Volume = decimal.New(vol, 0)
+		return incremental.Write{Bars: map[vendor.Series][]incremental.Candle{ser: {{Bar: b, Final: final}}}}
+	}
+	stored := func() (string, bool) {
+		var vol string
+		var final bool
+		require.NoError(t, s.pool.QueryRow(ctx, `SELECT volume::text, is_final FROM candles WHERE ts = $1`, t0).Scan(&vol, &final))
+		return vol, final
+	}
+	write := func(w incremental.Write) incremental.Written {
+		res, err := s.WriteLive(ctx, w)
+		require.NoError(t, err)
+		return res
+	}
+
+	require.Equal(t, incremental.Written{Inserted: 1}, write(snap(5, false)))
+	require.Equal(t, incremental.Written{Updated: 1}, write(snap(7, false)), "a newer forming snapshot replaces")
+	require.Equal(t, incremental.Written{Unchanged: 1}, write(snap(6, false)), "an older forming snapshot does not")
+	vol, final := stored()
+	require.Equal(t, "7", vol)
+	require.False(t, final)
+
+	require.Equal(t, incremental.Written{Updated: 1}, write(snap(9, true)), "the final bar replaces")
+	require.Equal(t, incremental.Written{Unchanged: 1}, write(snap(8, false)), "a forming snapshot never replaces a final bar")
+	require.Equal(t, incremental.Written{Unchanged: 1}, write(snap(10, false)), "not even one with more volume")
+	vol, final = stored()
+	require.Equal(t, "9", vol)
+	require.True(t, final)
+
+	require.Equal(t, incremental.Written{Updated: 1}, write(snap(4, true)), "a vendor's revision of a final bar is stored")
+	vol, final = stored()
+	require.Equal(t, "4", vol)
+	require.True(t, final)
+}

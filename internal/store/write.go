@@ -29,6 +29,13 @@ var candleColumns = []string{"vendor", "symbol", "timeframe", "ts", "open", "hig
 // re-poll that changes nothing writes nothing and updated_at stays put; a bar
 // once final stays final.
 //
+// Writes of one bar can arrive out of order: a heal's history page fetched
+// while the bar was forming may commit after the poll that saw it newer, or
+// final. So a forming snapshot never replaces a final bar, nor a forming one
+// with more volume (a live bar's volume only grows): either would put older
+// values over newer ones. A final bar still replaces anything, so a vendor's
+// revision of a closed bar is stored.
+//
 // One INSERT … SELECT FROM unnest(typed arrays) measured fastest on 500-bar
 // pages (docs/storage.md). Inserted and updated rows are told apart without
 // xmax, which a partitioned table cannot return: an insert takes updated_at's
@@ -43,8 +50,9 @@ ON CONFLICT (vendor, symbol, timeframe, ts) DO UPDATE SET
     open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
     volume = excluded.volume, turnover = excluded.turnover,
     is_final = c.is_final OR excluded.is_final, updated_at = clock_timestamp()
-WHERE (c.open, c.high, c.low, c.close, c.volume, c.turnover) IS DISTINCT FROM
-      (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume, excluded.turnover)
+WHERE ((c.open, c.high, c.low, c.close, c.volume, c.turnover) IS DISTINCT FROM
+       (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume, excluded.turnover)
+       AND (excluded.is_final OR (NOT c.is_final AND excluded.volume >= c.volume)))
    OR (excluded.is_final AND NOT c.is_final)
 RETURNING c.updated_at = now()`
 
