@@ -45,6 +45,14 @@ type simOptions struct {
 	AsOf time.Time
 }
 
+// quotaMargin is the governor's margin in these tests. The simulator counts
+// arrivals on a loopback shared with parallel race-enabled tests on two
+// cores: a request's handler has been seen starting ~100 ms after its send,
+// so the next one, sent a spacing later, arrived right behind it. The
+// default margin covers a real network's jitter, not a starved scheduler;
+// these tests are about the data and pay the throughput.
+const quotaMargin = 100 * time.Millisecond
+
 // request is one vendor request as the simulator saw it arrive.
 type request struct {
 	At       time.Time // simulator time on arrival
@@ -229,13 +237,7 @@ func (d *deployment) environ(s *simulator, c series) []string {
 		"SYNCD_LOG_LEVEL=info",
 		"SYNCD_LOG_FORMAT=json",
 		"SYNCD_SHUTDOWN_TIMEOUT=20s",
-		// The simulator counts arrivals on a loopback shared with parallel
-		// race-enabled tests on two cores: a request's handler has been seen
-		// starting ~100 ms after its send, so the next request, sent a
-		// spacing later, arrived right behind it. The default margin covers a
-		// real network's jitter, not a starved scheduler; these tests are
-		// about the data, so they pay the throughput.
-		"SYNCD_QUOTA_MARGIN=200ms",
+		"SYNCD_QUOTA_MARGIN=" + quotaMargin.String(),
 		"SYNCD_TEST_CLOCK_OFFSET=" + s.offset.String(),
 	}
 }
