@@ -211,7 +211,8 @@ func (e *Engine) Sync(ctx context.Context, s vendor.Series) Result {
 
 // Heal fills the gap (from, to) of a series, where from is the newest stored
 // bar below it and to the oldest stored above it (zero: up to now). The live
-// poller calls it when it sees bars jump.
+// poller calls it when it sees bars jump, having recorded the gap in
+// sync_gaps with the bars that opened it.
 func (e *Engine) Heal(ctx context.Context, s vendor.Series, from, to time.Time) Result {
 	lock := e.seriesLock(s)
 	lock.Lock()
@@ -219,7 +220,9 @@ func (e *Engine) Heal(ctx context.Context, s vendor.Series, from, to time.Time) 
 	r := Result{Series: s}
 	caps, err := e.caps(s)
 	if err == nil {
-		err = e.walk(ctx, s, caps, &walk{heal: true, end: to, stop: from, gapNew: true}, &r)
+		// The poller recorded the gap with the bars that opened it; the walk
+		// moves and closes it.
+		err = e.walk(ctx, s, caps, &walk{heal: true, end: to, stop: from}, &r)
 	}
 	r.Err = err
 	e.report(s, true, &r, State{}, true)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/alltick"
 )
 
 // synced reports whether every series has reached its horizon (or the
@@ -49,10 +50,10 @@ func polls(s *simulator, symbol string) []request {
 // bar, newest first: polls, and history requests for the latest page (a heal
 // may fetch one after the last poll). The forming head must be the bar as
 // one of them saw it (a stop may cut the newest one's write short).
-func lastSightings(s *simulator, symbol string) []request {
-	p := polls(s, symbol)
+func lastSightings(s *simulator, ser vendor.Series) []request {
+	p := polls(s, ser.Symbol)
 	for _, r := range s.requests(vendor.EndpointHistory) {
-		if r.End == 0 && slices.Contains(r.Codes, symbol) {
+		if r.End == 0 && r.Kline == alltick.KlineTypes[ser.Timeframe] && slices.Contains(r.Codes, ser.Symbol) {
 			p = append(p, r)
 		}
 	}
@@ -98,7 +99,7 @@ func TestRunKeepsTableEqualToTruth(t *testing.T) {
 	p.stop(ctx, t)
 
 	for _, ser := range cfg.each() {
-		s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser.Symbol)))
+		s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser)))
 	}
 	s.requireNoViolations(t)
 
@@ -173,7 +174,7 @@ func TestStopHealedAfterRestart(t *testing.T) {
 			p.stop(ctx, t)
 			for _, ser := range cfg.each() {
 				s := late
-				s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser.Symbol)))
+				s.requireTruth(ctx, t, d, ser, s.formingAsOf(lastSightings(s, ser)))
 			}
 			late.requireNoViolations(t)
 			require.NotEmpty(t, late.requests(vendor.EndpointHistory), "the head was healed through history pages")
@@ -213,12 +214,12 @@ func TestClosedMarketNotPolled(t *testing.T) {
 	require.GreaterOrEqual(t, btcClosed, 5, "crypto kept being polled meanwhile")
 
 	aapl := vendor.Series{Vendor: vendor.AllTick, Symbol: "AAPL.US", Timeframe: vendor.TF1m}
-	rows := s.requireTruth(ctx, t, d, aapl, s.formingAsOf(lastSightings(s, "AAPL.US")))
+	rows := s.requireTruth(ctx, t, d, aapl, s.formingAsOf(lastSightings(s, aapl)))
 	require.True(t, rows[len(rows)-1].TS.After(open.Add(-time.Second)), "Monday's first bars are stored")
 	require.Zero(t, d.count(ctx, `SELECT count(*) FROM sync_gaps`), "no gap opened over the weekend or night")
 	require.Zero(t, d.count(ctx, `SELECT count(*) FROM coverage WHERE state = 'failed'`))
 	require.NotContains(t, p.stderr.String(), "head gap handed to backfill")
-	s.requireTruth(ctx, t, d, vendor.Series{Vendor: vendor.AllTick, Symbol: "BTCUSDT", Timeframe: vendor.TF1m},
-		s.formingAsOf(lastSightings(s, "BTCUSDT")))
+	btc := vendor.Series{Vendor: vendor.AllTick, Symbol: "BTCUSDT", Timeframe: vendor.TF1m}
+	s.requireTruth(ctx, t, d, btc, s.formingAsOf(lastSightings(s, btc)))
 	s.requireNoViolations(t)
 }

@@ -68,6 +68,18 @@ type Quarantined struct {
 type Write struct {
 	Bars       map[vendor.Series][]Candle
 	Quarantine []Quarantined
+	// Gaps are head gaps the bars leave behind them. They are recorded in the
+	// same transaction that stores the bars, because the newer bars move the
+	// series' head past the gap: a stop before the heal would otherwise
+	// forget it.
+	Gaps []Gap
+}
+
+// Gap is a head gap of a series: no bars stored strictly between From (the
+// newest stored bar) and To (the oldest bar just polled).
+type Gap struct {
+	Series   vendor.Series
+	From, To time.Time
 }
 
 // Written reports what a write changed in candles.
@@ -329,6 +341,9 @@ func (p *Poller) apply(ctx context.Context, latest vendor.Latest, res *TickResul
 		p.fresh[s] = now
 	}
 	p.mu.Unlock()
+	for _, g := range gaps {
+		w.Gaps = append(w.Gaps, Gap{Series: g.s, From: g.from, To: g.to})
+	}
 
 	written, err := p.cfg.Store.WriteLive(ctx, w)
 	if err != nil {

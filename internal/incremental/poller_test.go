@@ -84,6 +84,7 @@ func (f *fakeLatest) Latest(_ context.Context, series []vendor.Series) (vendor.L
 type memStore struct {
 	mu   sync.Mutex
 	bars map[vendor.Series]map[time.Time]Candle
+	gaps []Gap // recorded with the writes that opened them
 }
 
 func (m *memStore) RecentBars(_ context.Context, series []vendor.Series, n int) (map[vendor.Series][]Candle, error) {
@@ -109,6 +110,7 @@ func (m *memStore) RecentBars(_ context.Context, series []vendor.Series, n int) 
 func (m *memStore) WriteLive(_ context.Context, w Write) (Written, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gaps = append(m.gaps, w.Gaps...)
 	var res Written
 	for s, cs := range w.Bars {
 		if m.bars[s] == nil {
@@ -245,6 +247,9 @@ func TestGapHandedToBackfill(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Gaps)
 	require.Equal(t, []heal{{s, last, t0.Truncate(time.Minute).Add(-time.Minute)}}, b.healer.heals)
+	// The gap is stored with the bars that open it: a stop before the heal
+	// must not forget it, since those bars move the head past it.
+	require.Equal(t, []Gap{{Series: s, From: last, To: t0.Truncate(time.Minute).Add(-time.Minute)}}, b.store.gaps)
 }
 
 func TestUnsettledFormingBarIsHealed(t *testing.T) {

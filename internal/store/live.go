@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd/internal/backfill"
 	"github.com/syncd/syncd/internal/incremental"
 	"github.com/syncd/syncd/internal/vendor"
 )
@@ -77,6 +78,12 @@ func (s *Store) WriteLive(ctx context.Context, w incremental.Write) (incremental
 		}
 		if err := liveFrontiers(ctx, tx, w); err != nil {
 			return err
+		}
+		for _, g := range w.Gaps {
+			key := []any{g.Series.Vendor, g.Series.Symbol, string(g.Series.Timeframe)}
+			if err := openGap(ctx, tx, key, backfill.Gap{From: g.From, To: g.To}); err != nil {
+				return fmt.Errorf("record head gap: %w", err)
+			}
 		}
 		return insertQuarantine(ctx, tx, q)
 	})

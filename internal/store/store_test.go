@@ -290,6 +290,18 @@ func TestLiveWrites(t *testing.T) {
 	require.False(t, recent[ser][0].Final)
 	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM sync_state WHERE live_confirmed_at IS NOT NULL`))
 	require.Equal(t, 2, count(t, s, `SELECT count(*) FROM quarantine`), "each write quarantines what it received")
+
+	// A head gap the poller found commits with the bars that open it.
+	later := t0.Add(time.Hour)
+	w = incremental.Write{Bars: map[vendor.Series][]incremental.Candle{ser: {{Bar: mkBar(later, 5), Final: true}}},
+		Gaps: []incremental.Gap{{Series: ser, From: t0.Add(time.Minute), To: later}}}
+	_, err = s.WriteLive(ctx, w)
+	require.NoError(t, err)
+	st, err := s.SeriesState(ctx, ser)
+	require.NoError(t, err)
+	require.Len(t, st.Gaps, 1)
+	require.True(t, st.Gaps[0].From.Equal(t0.Add(time.Minute)))
+	require.True(t, st.Gaps[0].To.Equal(later))
 }
 
 func TestQuotaReservationIsAtomic(t *testing.T) {
