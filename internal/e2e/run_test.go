@@ -162,6 +162,9 @@ func TestStopHealedAfterRestart(t *testing.T) {
 					var head time.Time
 					require.NoError(t, d.db.QueryRow(ctx, `SELECT count(*), max(ts) FROM candles WHERE symbol = $1 AND timeframe = $2 AND ts > $3`,
 						ser.Symbol, string(ser.Timeframe), newest.Add(-2*time.Hour)).Scan(&n, &head))
+					if head.Before(late.core().Now().Truncate(ser.Timeframe.Duration()).Add(-ser.Timeframe.Duration())) {
+						return false, fmt.Sprintf("%s: head %s not polled yet", ser, head)
+					}
 					want, err := late.core().Truth(spec(ser), newest.Add(-2*time.Hour+time.Nanosecond), head)
 					require.NoError(t, err)
 					if n < len(want)+1 {
