@@ -17,7 +17,7 @@ const MaxBars = 1_000_000
 
 // chunkMinutes bounds the path buffer: long sessions (a crypto year) are
 // generated in pieces that share their boundary minute.
-const chunkMinutes = 1 << 14
+const chunkMinutes = 1 << 12
 
 const minuteMS = 60_000
 
@@ -54,25 +54,6 @@ func (g *Generator) Calendar() *calendar.Calendar { return g.cal }
 
 // minuteBar is one minute in log space (nano-log prices, volume coefficient).
 type minuteBar struct{ o, h, l, c, v int64 }
-
-// acc accumulates minutes into one bar.
-type acc struct {
-	open   time.Time
-	endMin int64 // minute index of the bar's end (bar ends are whole minutes)
-	has    bool
-	m      minuteBar
-}
-
-func (a *acc) add(mb minuteBar) {
-	if !a.has {
-		a.m, a.has = mb, true
-		return
-	}
-	a.m.h = max(a.m.h, mb.h)
-	a.m.l = min(a.m.l, mb.l)
-	a.m.c = mb.c
-	a.m.v += mb.v
-}
 
 // Range returns the bars of s whose open time lies in [from, to), as the
 // simulator shows them at asOf: only bars whose first trading minute began
@@ -278,21 +259,24 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 	}
 	est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
 	out := make([]vendor.Bar, 0, min(est, 4096))
-	buf := make([]int64, 0, min(chunkMinutes+1, int(limit.Sub(start)/time.Minute)+2))
-	var cur acc
-	flush := func() {
-		if cur.has {
-			out = append(out, mdl.bar(cur.open, cur.m))
-		}
-	}
-	asOfMin := minuteOf(asOf)
-	asOfMS := int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
-
+	n := min(chunkMinutes+1, int(limit.Sub(start)/time.Minute)+2)
+	buf, hs := make([]int64, n), make([]uint64, n)
+	// The bar being accumulated lives in locals rather than a struct a
+	// closure shares: this loop runs once per minute.
+	var (
+		has      bool
+		curOpen  time.Time
+		curEnd   int64
+		cur      minuteBar
+		intraday = intradayMinutes(s.Timeframe)
+		asOfMin  = minuteOf(asOf)
+		asOfMS   = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
+		gapW     int64
+		first    = ivs[0].Start
+		gap      = !g.cal.IsOpen(s.Market, first.Add(-time.Nanosecond))
+	)
 	// The open of a session's first minute is the last close before it (the
 	// price was frozen while the market was closed).
-	var gapW int64
-	first := ivs[0].Start
-	gap := !g.cal.IsOpen(s.Market, first.Add(-time.Nanosecond))
 	if gap {
 		if lc, ok := g.cal.LastClose(s.Market, first); ok {
 			gapW = mdl.path.at(minuteOf(lc))
@@ -308,35 +292,50 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 		b := minuteOf(iv.End.Add(time.Minute - time.Nanosecond)) // ceil: a partial last minute needs its end
 		for c0 := a; c0 < b; c0 += chunkMinutes {
 			c1 := min(c0+chunkMinutes, b)
-			buf = buf[:c1-c0+1]
-			mdl.path.fill(c0, c1, buf)
-			for tau := c0; tau < c1; tau++ {
-				o := buf[tau-c0]
+			w, h := buf[:c1-c0+1], hs[:c1-c0+1]
+			mdl.path.fill(c0, c1, w, h)
+			for j := range c1 - c0 {
+				tau := c0 + j
+				o := w[j]
 				if tau == a && gap {
 					o = gapW
 				}
-				mb := mdl.minute(tau, o, buf[tau-c0+1])
+				mb := mdl.minuteFrom(h[j], o, w[j+1])
 				if tau == asOfMin && asOfMS > 0 {
 					mb = mdl.partial(tau, mb, asOfMS)
 				}
-				if !cur.has || tau >= cur.endMin {
-					flush()
-					sp := g.span(s, tau)
-					cur = acc{open: sp.Start, endMin: minuteOf(sp.End)}
+				if !has || tau >= curEnd {
+					if has {
+						out = append(out, mdl.bar(curOpen, cur))
+					}
+					if intraday > 0 {
+						o := tau - tau%intraday
+						curOpen, curEnd = timeOfMinute(o), o+intraday
+					} else {
+						sp := g.span(s, tau)
+						curOpen, curEnd = sp.Start, minuteOf(sp.End)
+					}
+					cur, has = mb, true
+					continue
 				}
-				cur.add(mb)
+				cur.h = max(cur.h, mb.h)
+				cur.l = min(cur.l, mb.l)
+				cur.c = mb.c
+				cur.v += mb.v
 			}
-			gapW = buf[c1-c0]
+			gapW = w[c1-c0]
 		}
 	}
-	flush()
+	if has {
+		out = append(out, mdl.bar(curOpen, cur))
+	}
 	return out
 }
 
-// minute returns minute τ's bar from the path values at its start and end:
-// wicks beyond the body and a volume, all from the minute's own hash.
-func (m *model) minute(tau, o, c int64) minuteBar {
-	h := mix64(nodeHash(m.key, tau) ^ 0x7e57_0f_ba55)
+// minuteFrom returns a minute's bar from the path values at its start and end
+// and its node hash: wicks beyond the body and a volume, all from the hash.
+func (m *model) minuteFrom(node uint64, o, c int64) minuteBar {
+	h := mix64(node ^ 0x7e57_0f_ba55)
 	u1, u2, u3 := int64(h&0xffff), int64(h>>16&0xffff), int64(h>>32&0xffff)
 	up := ((u1 * u1) >> 16) * m.wickMax >> 16
 	dn := ((u2 * u2) >> 16) * m.wickMax >> 16
