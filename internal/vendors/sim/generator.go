@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/syncd/syncd/internal/calendar"
@@ -37,10 +38,15 @@ const minuteMS = 60_000
 //   - bars exist only where the calendar has the market open for at least one
 //     minute of the bar's period.
 //
-// A Generator is immutable and safe for concurrent use.
+// A Generator is safe for concurrent use; its only state is a bounded cache
+// of hourly aggregates (see byHours), which never changes what it returns.
 type Generator struct {
-	seed uint64
-	cal  *calendar.Calendar
+	seed     uint64
+	cal      *calendar.Calendar
+	hours    hourCache
+	slotPool sync.Pool // of *[]hourSlot, byHours' scratch
+	// minutesOnly turns byHours off, for tests that compare the two.
+	minutesOnly bool
 }
 
 // NewGenerator returns a generator for seed. Different seeds give unrelated
@@ -135,9 +141,16 @@ func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (
 	to := end.Add(time.Nanosecond)
 	// Find the n-th most recent bar with the calendar alone, widening the
 	// window until it holds n bars or reaches the epoch.
+	// A market that closes needs more wall-clock time than n bars' worth:
+	// overnight for minutes and hours, weekends and holidays for days (a
+	// year of 365 days has some 250 trading days, so twice as many always
+	// do; the loop widens the window if not).
 	window := time.Duration(n) * s.Timeframe.Duration()
 	if !g.cal.AlwaysOpen(s.Market) {
 		window *= 3
+		if !s.Timeframe.Intraday() {
+			window = window * 2 / 3
+		}
 	}
 	zero := time.Unix(0, 0).UTC()
 	for {
@@ -167,13 +180,14 @@ func (g *Generator) opens(s Spec, from, to, limit time.Time) []time.Time {
 		end = limit
 	}
 	var out []time.Time
+	var sp calendar.Interval // the bar last listed
 	for _, iv := range g.cal.Sessions(s.Market, start, end) {
-		sp := g.span(s, minuteOf(iv.Start))
-		for sp.Start.Before(iv.End) {
-			if n := len(out); n == 0 || !out[n-1].Equal(sp.Start) {
+		// One span per bar: the sessions inside a daily bar share it.
+		for t := iv.Start; t.Before(iv.End); t = sp.End {
+			if !t.Before(sp.End) {
+				sp = g.span(s, minuteOf(t))
 				out = append(out, sp.Start)
 			}
-			sp = g.span(s, minuteOf(sp.End))
 		}
 	}
 	return out
@@ -253,16 +267,56 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 	if len(ivs) == 0 {
 		return nil
 	}
-	var open time.Duration
-	for _, iv := range ivs {
-		open += iv.Duration()
+	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
+	var lbs []logBar
+	if k := intradayMinutes(s.Timeframe); !g.minutesOnly && (k == 0 || k >= 60) {
+		lbs = g.byHours(&mdl, s, ivs, gap, gapW, asOf)
 	}
-	est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
-	out := make([]vendor.Bar, 0, min(est, 4096))
-	n := min(chunkMinutes+1, int(limit.Sub(start)/time.Minute)+2)
+	if lbs == nil {
+		var open time.Duration
+		for _, iv := range ivs {
+			open += iv.Duration()
+		}
+		est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
+		lbs = g.sweep(&mdl, s, ivs, gap, gapW, asOf, make([]logBar, 0, min(est, 4096)))
+	}
+	out := make([]vendor.Bar, len(lbs))
+	for i, lb := range lbs {
+		out[i] = mdl.bar(lb.open, lb.m)
+	}
+	return out
+}
+
+// logBar is a bar in log space: its open time and its aggregate.
+type logBar struct {
+	open time.Time
+	m    minuteBar
+}
+
+// gapBefore tells whether the minute at first opens a session (the market
+// was closed just before) and, if so, the value its open takes: the last
+// close before it (the price was frozen while the market was closed).
+func (g *Generator) gapBefore(mdl *model, m vendor.Market, first time.Time) (bool, int64) {
+	if g.cal.IsOpen(m, first.Add(-time.Nanosecond)) {
+		return false, 0
+	}
+	if lc, ok := g.cal.LastClose(m, first); ok {
+		return true, mdl.path.at(minuteOf(lc))
+	}
+	return true, mdl.path.at(minuteOf(first))
+}
+
+// sweep aggregates the minutes of the session intervals ivs (ascending, the
+// first one after a close when gap, whose open is then gapW) into bars of
+// s.Timeframe as shown at asOf, appending them to out.
+func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool, gapW int64, asOf time.Time, out []logBar) []logBar {
+	n := 0
+	for _, iv := range ivs {
+		n = max(n, int(min(chunkMinutes, minuteOf(iv.End.Add(time.Minute-time.Nanosecond))-minuteOf(iv.Start)))+1)
+	}
 	buf, hs := make([]int64, n), make([]uint64, n)
-	// The bar being accumulated lives in locals rather than a struct a
-	// closure shares: this loop runs once per minute.
+	// The bar being accumulated lives in locals: this loop runs once per
+	// minute.
 	var (
 		has      bool
 		curOpen  time.Time
@@ -271,19 +325,7 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 		intraday = intradayMinutes(s.Timeframe)
 		asOfMin  = minuteOf(asOf)
 		asOfMS   = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
-		gapW     int64
-		first    = ivs[0].Start
-		gap      = !g.cal.IsOpen(s.Market, first.Add(-time.Nanosecond))
 	)
-	// The open of a session's first minute is the last close before it (the
-	// price was frozen while the market was closed).
-	if gap {
-		if lc, ok := g.cal.LastClose(s.Market, first); ok {
-			gapW = mdl.path.at(minuteOf(lc))
-		} else {
-			gapW = mdl.path.at(minuteOf(first))
-		}
-	}
 	for i, iv := range ivs {
 		if i > 0 {
 			gap = true // Sessions merged touching intervals: this one follows a close
@@ -306,7 +348,7 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 				}
 				if !has || tau >= curEnd {
 					if has {
-						out = append(out, mdl.bar(curOpen, cur))
+						out = append(out, logBar{curOpen, cur})
 					}
 					if intraday > 0 {
 						o := tau - tau%intraday
@@ -318,18 +360,20 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 					cur, has = mb, true
 					continue
 				}
-				cur.h = max(cur.h, mb.h)
-				cur.l = min(cur.l, mb.l)
-				cur.c = mb.c
-				cur.v += mb.v
+				cur = cur.then(mb)
 			}
 			gapW = w[c1-c0]
 		}
 	}
 	if has {
-		out = append(out, mdl.bar(curOpen, cur))
+		out = append(out, logBar{curOpen, cur})
 	}
 	return out
+}
+
+// then returns the aggregate of a followed by b.
+func (a minuteBar) then(b minuteBar) minuteBar {
+	return minuteBar{o: a.o, h: max(a.h, b.h), l: min(a.l, b.l), c: b.c, v: a.v + b.v}
 }
 
 // minuteFrom returns a minute's bar from the path values at its start and end
