@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -106,8 +107,7 @@ const xdTickRateScale = 8
 // array of xdtick.Bar (xdtick.FromBar's values).
 func appendXdTickBars(dst []byte, bars []vendor.Bar) []byte {
 	dst = append(dst, '[')
-	for i := len(bars) - 1; i >= 0; i-- {
-		b := bars[i]
+	for i, b := range slices.Backward(bars) {
 		if i < len(bars)-1 {
 			dst = append(dst, ',')
 		}
@@ -169,8 +169,7 @@ func xdTickChange(o, c decimal.Decimal) (amount, rate decimal.Decimal) {
 // array of infoway.KlineBar (infowayBars' values).
 func appendInfowayBars(dst []byte, bars []vendor.Bar) []byte {
 	dst = append(dst, '[')
-	for i := len(bars) - 1; i >= 0; i-- {
-		b := bars[i]
+	for i, b := range slices.Backward(bars) {
 		if i < len(bars)-1 {
 			dst = append(dst, ',')
 		}
@@ -208,20 +207,18 @@ func appendInfowayChange(dst []byte, o, c decimal.Decimal) []byte {
 	}
 	d := cv - ov
 	dst = append(dst, `,"pc":"`...)
-	switch hundredths := int64(0); {
-	case ov != 0:
+	var hundredths int64
+	if ov != 0 {
 		hundredths = (2*abs64(d)*10000 + abs64(ov)) / (2 * abs64(ov))
-		if hundredths == 0 {
-			dst = append(dst, "0.00%"...)
-			break
-		}
+	}
+	if hundredths == 0 {
+		dst = append(dst, "0.00%"...)
+	} else {
 		if (d < 0) != (ov < 0) {
 			dst = append(dst, '-')
 		}
 		dst = decimal.New(hundredths, 2).Append(dst)
 		dst = append(dst, '%')
-	default:
-		dst = append(dst, "0.00%"...)
 	}
 	dst = append(dst, `","pca":`...)
 	return appendQuoted(dst, decimal.New(d, c.Scale()))

@@ -49,7 +49,7 @@ func benchHandler(b *testing.B, name string, handler VendorHandler, request func
 }
 
 // benchEnd is the end of the i-th page of 500 bars of tf, cycling through
-// pages pages back from benchAsOf.
+// the given number of pages back from benchAsOf.
 func benchEnd(tf vendor.Timeframe, i, pages int) time.Time {
 	return benchAsOf.Add(-time.Duration(i%pages) * 500 * tf.Duration())
 }

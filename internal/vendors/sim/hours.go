@@ -229,10 +229,9 @@ func (g *Generator) sweepHours(mdl *model, hourly Spec, ivs []calendar.Interval,
 		p := iv
 		if len(parts) == 0 && !p.Start.Before(lo) {
 			// The part starts where its session does: after a close.
-			switch {
-			case k == 0:
+			if k == 0 {
 				runGap, runW = gap, gapW
-			default:
+			} else {
 				runGap, runW = true, mdl.path.at(ceilMinute(ivs[k-1].End))
 			}
 		}

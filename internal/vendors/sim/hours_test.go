@@ -18,7 +18,7 @@ func TestHourAggregatesMatchMinuteSweep(t *testing.T) {
 	t.Parallel()
 	base := utc(2025, 12, 24, 23, 0)
 	views := []struct{ end, asOf time.Time }{
-		{base.Add(3 * time.Hour), base.Add(3*time.Hour + 30*time.Second)}, // hour 23:00 final, cached
+		{base.Add(3 * time.Hour), base.Add(3*time.Hour + 30*time.Second)},       // hour 23:00 final, cached
 		{base.Add(59 * time.Minute), base.Add(59*time.Minute + 57*time.Second)}, // the same hour forming
 		{base, base.Add(20 * time.Minute)},
 		{base.Add(-24 * time.Hour), base.Add(100 * 24 * time.Hour)},

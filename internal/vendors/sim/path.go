@@ -171,7 +171,7 @@ func (p *path) fillInside(l, r, wl, wr int64, out []int64, hs []uint64) {
 	n := r - l
 	out[0], out[n] = wl, wr
 	for step := n >> 1; step >= 1; step >>= 1 {
-		mult := p.mult[bits.Len64(uint64(step))] //nolint:gosec // step ≥ 1
+		mult := p.mult[bits.Len64(uint64(step))]
 		for i := step; i < n; i += 2 * step {
 			h := nodeHash(p.key, l+i)
 			hs[i] = h
