@@ -315,16 +315,16 @@ func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool,
 		n = max(n, int(min(chunkMinutes, minuteOf(iv.End.Add(time.Minute-time.Nanosecond))-minuteOf(iv.Start)))+1)
 	}
 	buf, hs := make([]int64, n), make([]uint64, n)
-	// The bar being accumulated lives in locals: this loop runs once per
-	// minute.
+	// The bar being accumulated lives in scalar locals, which stay in
+	// registers: this loop runs once per minute.
 	var (
-		has      bool
-		curOpen  time.Time
-		curEnd   int64
-		cur      minuteBar
-		intraday = intradayMinutes(s.Timeframe)
-		asOfMin  = minuteOf(asOf)
-		asOfMS   = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
+		has                          bool
+		curOpen                      time.Time
+		curEnd                       int64
+		curO, curH, curL, curC, curV int64
+		intraday                     = intradayMinutes(s.Timeframe)
+		asOfMin                      = minuteOf(asOf)
+		asOfMS                       = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
 	)
 	for i, iv := range ivs {
 		if i > 0 {
@@ -348,7 +348,7 @@ func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool,
 				}
 				if !has || tau >= curEnd {
 					if has {
-						out = append(out, logBar{curOpen, cur})
+						out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
 					}
 					if intraday > 0 {
 						o := tau - tau%intraday
@@ -357,16 +357,16 @@ func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool,
 						sp := g.span(s, tau)
 						curOpen, curEnd = sp.Start, minuteOf(sp.End)
 					}
-					cur, has = mb, true
+					curO, curH, curL, curC, curV, has = mb.o, mb.h, mb.l, mb.c, mb.v, true
 					continue
 				}
-				cur = cur.then(mb)
+				curH, curL, curC, curV = max(curH, mb.h), min(curL, mb.l), mb.c, curV+mb.v
 			}
 			gapW = w[c1-c0]
 		}
 	}
 	if has {
-		out = append(out, logBar{curOpen, cur})
+		out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
 	}
 	return out
 }

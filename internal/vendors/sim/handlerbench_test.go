@@ -54,6 +54,13 @@ func benchEnd(tf vendor.Timeframe, i, pages int) time.Time {
 	return benchAsOf.Add(-time.Duration(i%pages) * 500 * tf.Duration())
 }
 
+// benchRequest is a request with the API key "bench" in header keyHeader.
+func benchRequest(method, target, keyHeader, body string) *http.Request {
+	req := httptest.NewRequestWithContext(context.Background(), method, target, strings.NewReader(body))
+	req.Header.Set(keyHeader, "bench")
+	return req
+}
+
 func benchAllTick(b *testing.B, tf vendor.Timeframe) {
 	b.Helper()
 	benchHandler(b, vendor.AllTick, AllTick, func(i int) *http.Request {
@@ -69,9 +76,7 @@ func benchXdTick(b *testing.B, tf vendor.Timeframe) {
 	// XdTick's kline takes no end time: every request is the latest page.
 	u := xdtick.PathKline + "?code=BTCUSDT&size=500&klineType=" + url.QueryEscape(xdtick.KlineTypes[tf])
 	benchHandler(b, vendor.XdTick, XdTick, func(int) *http.Request {
-		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
-		req.Header.Set(xdtick.HeaderKey, "bench")
-		return req
+		return benchRequest(http.MethodGet, u, xdtick.HeaderKey, "")
 	})
 }
 
@@ -82,9 +87,7 @@ func benchInfoway(b *testing.B, tf vendor.Timeframe) {
 	benchHandler(b, vendor.Infoway, Infoway, func(i int) *http.Request {
 		body := `{"klineType":` + strconv.Itoa(kt) + `,"klineNum":500,"codes":"BTCUSDT","timestamp":` +
 			strconv.FormatInt(benchEnd(tf, i, 16).Unix(), 10) + `}`
-		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, infoway.KlinePath(infoway.MktCrypto), strings.NewReader(body))
-		req.Header.Set(infoway.HeaderAPIKey, "bench")
-		return req
+		return benchRequest(http.MethodPost, infoway.KlinePath(infoway.MktCrypto), infoway.HeaderAPIKey, body)
 	})
 }
 
@@ -96,9 +99,7 @@ func benchQOS(b *testing.B, tf vendor.Timeframe) {
 		// QOS keeps only its latest 1000 bars: the pages end inside them.
 		body := `{"kline_reqs":[{"c":"CF:BTCUSDT","e":` + strconv.FormatInt(benchEnd(tf, i, 2).Unix(), 10) +
 			`,"co":500,"a":0,"kt":` + strconv.Itoa(kt) + `}]}`
-		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, qos.PathHistory, strings.NewReader(body))
-		req.Header.Set(qos.HeaderKey, "bench")
-		return req
+		return benchRequest(http.MethodPost, qos.PathHistory, qos.HeaderKey, body)
 	})
 }
 
