@@ -51,19 +51,19 @@ func AllTickSpec(code string, tf vendor.Timeframe) Spec { return allTickSpec(cod
 
 func (h *allTickHandler) answer(w http.ResponseWriter, trace string, ret int, msg string, data any) []byte {
 	env := alltick.Envelope{Ret: ret, Msg: msg, Trace: trace}
+	var raw []byte
 	if data != nil {
-		raw, err := json.Marshal(data)
-		if err != nil {
-			env.Ret, env.Msg = 500, "internal error"
+		var err error
+		if raw, err = marshalData(data); err != nil {
+			env.Ret, env.Msg, raw = 500, "internal error", nil
 		}
-		env.Data = raw
 	}
-	body, err := json.Marshal(env)
+	body, err := json.Marshal(env) // data omitted, spliced in below
 	if err != nil {
-		body = []byte(`{"ret":500,"msg":"internal error"}`)
+		body, raw = []byte(`{"ret":500,"msg":"internal error"}`), nil
 	}
 	w.Header().Set("Content-Type", "application/json")
-	return body
+	return withData(body, raw)
 }
 
 // begin authenticates, admits against the plan and plays the call's response
@@ -131,8 +131,19 @@ func (h *allTickHandler) kline(w http.ResponseWriter, r *http.Request, stock boo
 		h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, err.Error(), nil))
 		return
 	}
-	data := alltick.KlineData{Code: q.Code, KlineType: q.KlineType, KlineList: encodeAllTickBars(bars)}
-	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
+	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", allTickKlineData(q.Code, q.KlineType, bars)))
+}
+
+// allTickKlineData is the encoded alltick.KlineData of a page.
+func allTickKlineData(code string, kt int, bars []vendor.Bar) json.RawMessage {
+	out := make([]byte, 0, 64+len(code)+len(bars)*200)
+	out = append(out, `{"code":`...)
+	out = appendJSONString(out, code)
+	out = append(out, `,"kline_type":`...)
+	out = strconv.AppendInt(out, int64(kt), 10)
+	out = append(out, `,"kline_list":`...)
+	out = appendAllTickBars(out, bars)
+	return append(out, '}')
 }
 
 func encodeAllTickBars(bars []vendor.Bar) []json.RawMessage {

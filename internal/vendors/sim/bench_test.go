@@ -9,18 +9,27 @@ import (
 )
 
 // benchPage measures one backward history page of 500 bars ending at a
-// different instant on each iteration, as a backfill walks.
-func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe) {
+// different instant on each iteration, as a backfill walks, with the hour
+// cache emptied before each: every minute is generated. With warm, the same
+// page is served again and again instead (a polled latest page, a page
+// fetched again), its hours from the cache.
+func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe, warm bool) {
 	b.Helper()
 	g := newGen(b, 1)
 	s := spec("BENCH", m, tf)
 	end := utc(2025, 6, 1, 0, 0)
 	step := 500 * tf.Duration()
 	pages := max(1, min(512, int(40*365*24*time.Hour/step))) // stay after 1985
+	if warm {
+		pages = 1
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
+		if !warm {
+			g.hours.reset()
+		}
 		at := end.Add(-time.Duration(i%pages) * step)
 		bars, err := g.Last(s, at, 500, far)
 		if err != nil || len(bars) != 500 {
@@ -30,11 +39,16 @@ func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe) {
 	}
 }
 
-func BenchmarkPage1mCrypto(b *testing.B) { benchPage(b, vendor.MarketCrypto, vendor.TF1m) }
-func BenchmarkPage1mUS(b *testing.B)     { benchPage(b, vendor.MarketUS, vendor.TF1m) }
-func BenchmarkPage1mHK(b *testing.B)     { benchPage(b, vendor.MarketHK, vendor.TF1m) }
-func BenchmarkPage1hCrypto(b *testing.B) { benchPage(b, vendor.MarketCrypto, vendor.TF1h) }
-func BenchmarkPage1dUS(b *testing.B)     { benchPage(b, vendor.MarketUS, vendor.TF1d) }
+func BenchmarkPage1mCrypto(b *testing.B)     { benchPage(b, vendor.MarketCrypto, vendor.TF1m, false) }
+func BenchmarkPage1mUS(b *testing.B)         { benchPage(b, vendor.MarketUS, vendor.TF1m, false) }
+func BenchmarkPage1mHK(b *testing.B)         { benchPage(b, vendor.MarketHK, vendor.TF1m, false) }
+func BenchmarkPage1hCrypto(b *testing.B)     { benchPage(b, vendor.MarketCrypto, vendor.TF1h, false) }
+func BenchmarkPage1hUS(b *testing.B)         { benchPage(b, vendor.MarketUS, vendor.TF1h, false) }
+func BenchmarkPage1dUS(b *testing.B)         { benchPage(b, vendor.MarketUS, vendor.TF1d, false) }
+func BenchmarkPage1dCrypto(b *testing.B)     { benchPage(b, vendor.MarketCrypto, vendor.TF1d, false) }
+func BenchmarkPage1hCryptoWarm(b *testing.B) { benchPage(b, vendor.MarketCrypto, vendor.TF1h, true) }
+func BenchmarkPage1dUSWarm(b *testing.B)     { benchPage(b, vendor.MarketUS, vendor.TF1d, true) }
+func BenchmarkPage1dCryptoWarm(b *testing.B) { benchPage(b, vendor.MarketCrypto, vendor.TF1d, true) }
 
 // BenchmarkLatest2 is the incremental poll: the two newest 1m bars, the last
 // one forming.

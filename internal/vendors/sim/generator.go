@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/syncd/syncd/internal/calendar"
@@ -17,7 +18,7 @@ const MaxBars = 1_000_000
 
 // chunkMinutes bounds the path buffer: long sessions (a crypto year) are
 // generated in pieces that share their boundary minute.
-const chunkMinutes = 1 << 14
+const chunkMinutes = 1 << 12
 
 const minuteMS = 60_000
 
@@ -37,10 +38,15 @@ const minuteMS = 60_000
 //   - bars exist only where the calendar has the market open for at least one
 //     minute of the bar's period.
 //
-// A Generator is immutable and safe for concurrent use.
+// A Generator is safe for concurrent use; its only state is a bounded cache
+// of hourly aggregates (see byHours), which never changes what it returns.
 type Generator struct {
-	seed uint64
-	cal  *calendar.Calendar
+	seed     uint64
+	cal      *calendar.Calendar
+	hours    hourCache
+	slotPool sync.Pool // of *[]hourSlot, byHours' scratch
+	// minutesOnly turns byHours off, for tests that compare the two.
+	minutesOnly bool
 }
 
 // NewGenerator returns a generator for seed. Different seeds give unrelated
@@ -54,25 +60,6 @@ func (g *Generator) Calendar() *calendar.Calendar { return g.cal }
 
 // minuteBar is one minute in log space (nano-log prices, volume coefficient).
 type minuteBar struct{ o, h, l, c, v int64 }
-
-// acc accumulates minutes into one bar.
-type acc struct {
-	open   time.Time
-	endMin int64 // minute index of the bar's end (bar ends are whole minutes)
-	has    bool
-	m      minuteBar
-}
-
-func (a *acc) add(mb minuteBar) {
-	if !a.has {
-		a.m, a.has = mb, true
-		return
-	}
-	a.m.h = max(a.m.h, mb.h)
-	a.m.l = min(a.m.l, mb.l)
-	a.m.c = mb.c
-	a.m.v += mb.v
-}
 
 // Range returns the bars of s whose open time lies in [from, to), as the
 // simulator shows them at asOf: only bars whose first trading minute began
@@ -154,9 +141,16 @@ func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (
 	to := end.Add(time.Nanosecond)
 	// Find the n-th most recent bar with the calendar alone, widening the
 	// window until it holds n bars or reaches the epoch.
+	// A market that closes needs more wall-clock time than n bars' worth:
+	// overnight for minutes and hours, weekends and holidays for days (a
+	// year of 365 days has some 250 trading days, so twice as many always
+	// do; the loop widens the window if not).
 	window := time.Duration(n) * s.Timeframe.Duration()
 	if !g.cal.AlwaysOpen(s.Market) {
 		window *= 3
+		if !s.Timeframe.Intraday() {
+			window = window * 2 / 3
+		}
 	}
 	zero := time.Unix(0, 0).UTC()
 	for {
@@ -186,13 +180,14 @@ func (g *Generator) opens(s Spec, from, to, limit time.Time) []time.Time {
 		end = limit
 	}
 	var out []time.Time
+	var sp calendar.Interval // the bar last listed
 	for _, iv := range g.cal.Sessions(s.Market, start, end) {
-		sp := g.span(s, minuteOf(iv.Start))
-		for sp.Start.Before(iv.End) {
-			if n := len(out); n == 0 || !out[n-1].Equal(sp.Start) {
+		// One span per bar: the sessions inside a daily bar share it.
+		for t := iv.Start; t.Before(iv.End); t = sp.End {
+			if !t.Before(sp.End) {
+				sp = g.span(s, minuteOf(t))
 				out = append(out, sp.Start)
 			}
-			sp = g.span(s, minuteOf(sp.End))
 		}
 	}
 	return out
@@ -272,34 +267,65 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 	if len(ivs) == 0 {
 		return nil
 	}
-	var open time.Duration
-	for _, iv := range ivs {
-		open += iv.Duration()
+	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
+	var lbs []logBar
+	if k := intradayMinutes(s.Timeframe); !g.minutesOnly && (k == 0 || k >= 60) {
+		lbs = g.byHours(&mdl, s, ivs, gap, gapW, asOf)
 	}
-	est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
-	out := make([]vendor.Bar, 0, min(est, 4096))
-	buf := make([]int64, 0, min(chunkMinutes+1, int(limit.Sub(start)/time.Minute)+2))
-	var cur acc
-	flush := func() {
-		if cur.has {
-			out = append(out, mdl.bar(cur.open, cur.m))
+	if lbs == nil {
+		var open time.Duration
+		for _, iv := range ivs {
+			open += iv.Duration()
 		}
+		est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
+		lbs = g.sweep(&mdl, s, ivs, gap, gapW, asOf, make([]logBar, 0, min(est, 4096)))
 	}
-	asOfMin := minuteOf(asOf)
-	asOfMS := int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
+	out := make([]vendor.Bar, len(lbs))
+	for i, lb := range lbs {
+		out[i] = mdl.bar(lb.open, lb.m)
+	}
+	return out
+}
 
-	// The open of a session's first minute is the last close before it (the
-	// price was frozen while the market was closed).
-	var gapW int64
-	first := ivs[0].Start
-	gap := !g.cal.IsOpen(s.Market, first.Add(-time.Nanosecond))
-	if gap {
-		if lc, ok := g.cal.LastClose(s.Market, first); ok {
-			gapW = mdl.path.at(minuteOf(lc))
-		} else {
-			gapW = mdl.path.at(minuteOf(first))
-		}
+// logBar is a bar in log space: its open time and its aggregate.
+type logBar struct {
+	open time.Time
+	m    minuteBar
+}
+
+// gapBefore tells whether the minute at first opens a session (the market
+// was closed just before) and, if so, the value its open takes: the last
+// close before it (the price was frozen while the market was closed).
+func (g *Generator) gapBefore(mdl *model, m vendor.Market, first time.Time) (bool, int64) {
+	if g.cal.IsOpen(m, first.Add(-time.Nanosecond)) {
+		return false, 0
 	}
+	if lc, ok := g.cal.LastClose(m, first); ok {
+		return true, mdl.path.at(minuteOf(lc))
+	}
+	return true, mdl.path.at(minuteOf(first))
+}
+
+// sweep aggregates the minutes of the session intervals ivs (ascending, the
+// first one after a close when gap, whose open is then gapW) into bars of
+// s.Timeframe as shown at asOf, appending them to out.
+func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool, gapW int64, asOf time.Time, out []logBar) []logBar {
+	n := 0
+	for _, iv := range ivs {
+		n = max(n, int(min(chunkMinutes, minuteOf(iv.End.Add(time.Minute-time.Nanosecond))-minuteOf(iv.Start)))+1)
+	}
+	buf, hs := make([]int64, n), make([]uint64, n)
+	// The bar being accumulated lives in scalar locals, which stay in
+	// registers: this loop runs once per minute.
+	var (
+		has                          bool
+		curOpen                      time.Time
+		curEnd                       int64
+		curO, curH, curL, curC, curV int64
+		intraday                     = intradayMinutes(s.Timeframe)
+		asOfMin                      = minuteOf(asOf)
+		asOfMS                       = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
+	)
 	for i, iv := range ivs {
 		if i > 0 {
 			gap = true // Sessions merged touching intervals: this one follows a close
@@ -308,35 +334,52 @@ func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar 
 		b := minuteOf(iv.End.Add(time.Minute - time.Nanosecond)) // ceil: a partial last minute needs its end
 		for c0 := a; c0 < b; c0 += chunkMinutes {
 			c1 := min(c0+chunkMinutes, b)
-			buf = buf[:c1-c0+1]
-			mdl.path.fill(c0, c1, buf)
-			for tau := c0; tau < c1; tau++ {
-				o := buf[tau-c0]
+			w, h := buf[:c1-c0+1], hs[:c1-c0+1]
+			mdl.path.fill(c0, c1, w, h)
+			for j := range c1 - c0 {
+				tau := c0 + j
+				o := w[j]
 				if tau == a && gap {
 					o = gapW
 				}
-				mb := mdl.minute(tau, o, buf[tau-c0+1])
+				mb := mdl.minuteFrom(h[j], o, w[j+1])
 				if tau == asOfMin && asOfMS > 0 {
 					mb = mdl.partial(tau, mb, asOfMS)
 				}
-				if !cur.has || tau >= cur.endMin {
-					flush()
-					sp := g.span(s, tau)
-					cur = acc{open: sp.Start, endMin: minuteOf(sp.End)}
+				if !has || tau >= curEnd {
+					if has {
+						out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
+					}
+					if intraday > 0 {
+						o := tau - tau%intraday
+						curOpen, curEnd = timeOfMinute(o), o+intraday
+					} else {
+						sp := g.span(s, tau)
+						curOpen, curEnd = sp.Start, minuteOf(sp.End)
+					}
+					curO, curH, curL, curC, curV, has = mb.o, mb.h, mb.l, mb.c, mb.v, true
+					continue
 				}
-				cur.add(mb)
+				curH, curL, curC, curV = max(curH, mb.h), min(curL, mb.l), mb.c, curV+mb.v
 			}
-			gapW = buf[c1-c0]
+			gapW = w[c1-c0]
 		}
 	}
-	flush()
+	if has {
+		out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
+	}
 	return out
 }
 
-// minute returns minute τ's bar from the path values at its start and end:
-// wicks beyond the body and a volume, all from the minute's own hash.
-func (m *model) minute(tau, o, c int64) minuteBar {
-	h := mix64(nodeHash(m.key, tau) ^ 0x7e57_0f_ba55)
+// then returns the aggregate of a followed by b.
+func (a minuteBar) then(b minuteBar) minuteBar {
+	return minuteBar{o: a.o, h: max(a.h, b.h), l: min(a.l, b.l), c: b.c, v: a.v + b.v}
+}
+
+// minuteFrom returns a minute's bar from the path values at its start and end
+// and its node hash: wicks beyond the body and a volume, all from the hash.
+func (m *model) minuteFrom(node uint64, o, c int64) minuteBar {
+	h := mix64(node ^ 0x7e57_0f_ba55)
 	u1, u2, u3 := int64(h&0xffff), int64(h>>16&0xffff), int64(h>>32&0xffff)
 	up := ((u1 * u1) >> 16) * m.wickMax >> 16
 	dn := ((u2 * u2) >> 16) * m.wickMax >> 16

@@ -126,13 +126,25 @@ func (p *path) at(tau int64) int64 {
 	}
 }
 
-// fill sets out[i] = W(a+i) for a ≤ a+i ≤ b; len(out) must be b−a+1 and the
-// range must lie inside the tree.
-func (p *path) fill(a, b int64, out []int64) {
-	p.fillNode(0, treeSpan, 0, 0, a, b, out)
+// fill sets out[i] = W(a+i) and hs[i] = nodeHash(key, a+i) for a ≤ a+i ≤
+// b; len(out) and len(hs) must be b−a+1 and the range must lie inside the
+// tree. Every minute but the tree's ends is the midpoint of one interval, so
+// its hash is drawn on the way anyway; the minute bars reuse it.
+func (p *path) fill(a, b int64, out []int64, hs []uint64) {
+	p.fillNode(0, treeSpan, 0, 0, a, b, out, hs)
+	if a == 0 {
+		hs[0] = nodeHash(p.key, 0)
+	}
+	if b == treeSpan {
+		hs[b-a] = nodeHash(p.key, b)
+	}
 }
 
-func (p *path) fillNode(l, r, wl, wr, a, b int64, out []int64) {
+func (p *path) fillNode(l, r, wl, wr, a, b int64, out []int64, hs []uint64) {
+	if l >= a && r <= b {
+		p.fillInside(l, r, wl, wr, out[l-a:r-a+1], hs[l-a:r-a+1])
+		return
+	}
 	if l >= a && l <= b {
 		out[l-a] = wl
 	}
@@ -143,9 +155,29 @@ func (p *path) fillNode(l, r, wl, wr, a, b int64, out []int64) {
 	if r-l < 2 || r <= a || l >= b {
 		return
 	}
-	m, wm := p.mid(l, r, wl, wr)
-	p.fillNode(l, m, wl, wm, a, b, out)
-	p.fillNode(m, r, wm, wr, a, b, out)
+	m := (l + r) >> 1
+	h := nodeHash(p.key, m)
+	wm := (wl+wr)>>1 + (gauss(h)*p.mult[bits.Len64(uint64(r-l))-1])>>ihShift //nolint:gosec // r > l
+	if m >= a && m <= b {
+		hs[m-a] = h
+	}
+	p.fillNode(l, m, wl, wm, a, b, out, hs)
+	p.fillNode(m, r, wm, wr, a, b, out, hs)
+}
+
+// fillInside fills a whole dyadic interval [l, r] level by level, the
+// values mid gives without the recursion: out and hs are indexed from l.
+func (p *path) fillInside(l, r, wl, wr int64, out []int64, hs []uint64) {
+	n := r - l
+	out[0], out[n] = wl, wr
+	for step := n >> 1; step >= 1; step >>= 1 {
+		mult := p.mult[bits.Len64(uint64(step))]
+		for i := step; i < n; i += 2 * step {
+			h := nodeHash(p.key, l+i)
+			hs[i] = h
+			out[i] = (out[i-step]+out[i+step])>>1 + (gauss(h)*mult)>>ihShift
+		}
+	}
 }
 
 // expDet returns e^x using only correctly rounded operations, each product

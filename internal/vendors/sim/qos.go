@@ -121,7 +121,7 @@ func (h *qosHandler) answer(w http.ResponseWriter, msg string, data any) []byte 
 	var raw []byte
 	if data != nil {
 		var err error
-		if raw, err = json.Marshal(data); err != nil {
+		if raw, err = marshalData(data); err != nil {
 			msg, raw = "internal error", nil
 		}
 	}
@@ -129,14 +129,7 @@ func (h *qosHandler) answer(w http.ResponseWriter, msg string, data any) []byte 
 	if err != nil {
 		return []byte(`{"msg":"internal error"}`)
 	}
-	if raw == nil {
-		return body
-	}
-	out := make([]byte, 0, len(body)+len(`,"data":`)+len(raw))
-	out = append(out, body[:len(body)-1]...)
-	out = append(out, `,"data":`...)
-	out = append(out, raw...)
-	return append(out, '}')
+	return withData(body, raw)
 }
 
 // fail answers an error text; call is nil before admission.
@@ -236,7 +229,7 @@ func (h *qosHandler) kline(w http.ResponseWriter, r *http.Request, history bool)
 		h.fail(w, call, problem)
 		return
 	}
-	data := make([]qos.KlineSeries, len(series))
+	pages := make([]qosPage, len(series))
 	keys := make([]string, len(series))
 	for i, s := range series {
 		end := call.Now
@@ -248,10 +241,38 @@ func (h *qosHandler) kline(w http.ResponseWriter, r *http.Request, history bool)
 			h.fail(w, call, err.Error())
 			return
 		}
-		data[i] = qos.KlineSeries{C: s.code, K: encodeQOSBars(s.code, s.kt, bars)}
+		pages[i] = qosPage{code: s.code, kt: s.kt, bars: bars}
 		keys[i] = s.code + "/" + strconv.Itoa(s.kt)
 	}
-	writeBody(w, call, http.StatusOK, h.answer(w, qos.MsgOK, qosOrder(h.core.seed, data, keys)))
+	writeBody(w, call, http.StatusOK, h.answer(w, qos.MsgOK, qosKlineData(qosOrder(h.core.seed, pages, keys))))
+}
+
+// qosPage is one series' bars of a kline answer.
+type qosPage struct {
+	code string
+	kt   int
+	bars []vendor.Bar
+}
+
+// qosKlineData is the encoded []qos.KlineSeries of pages, in their order.
+func qosKlineData(pages []qosPage) json.RawMessage {
+	n := 2
+	for _, p := range pages {
+		n += 32 + len(p.code) + len(p.bars)*(120+len(p.code))
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, p := range pages {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"c":`...)
+		out = appendJSONString(out, p.code)
+		out = append(out, `,"k":`...)
+		out = appendQOSBars(out, p.code, p.kt, p.bars)
+		out = append(out, '}')
+	}
+	return append(out, ']')
 }
 
 // depthPage returns up to co bars of s opening at or before end, among the

@@ -46,19 +46,19 @@ func XdTickSpec(code string, tf vendor.Timeframe) Spec { return xdTickSpec(code,
 
 func (h *xdTickHandler) answer(w http.ResponseWriter, code int, msg string, data any) []byte {
 	env := xdtick.Envelope{Code: code, Msg: msg}
+	var raw []byte
 	if data != nil {
-		raw, err := json.Marshal(data)
-		if err != nil {
-			env.Code, env.Msg = 500, "internal error"
+		var err error
+		if raw, err = marshalData(data); err != nil {
+			env.Code, env.Msg, raw = 500, "internal error", nil
 		}
-		env.Data = raw
 	}
-	body, err := json.Marshal(env)
+	body, err := json.Marshal(env) // data omitted, spliced in below
 	if err != nil {
-		body = []byte(`{"code":500,"msg":"internal error"}`)
+		body, raw = []byte(`{"code":500,"msg":"internal error"}`), nil
 	}
 	w.Header().Set("Content-Type", "application/json")
-	return body
+	return withData(body, raw)
 }
 
 // begin authenticates, admits against the plan and plays the call's response
@@ -92,6 +92,19 @@ func (h *xdTickHandler) write(w http.ResponseWriter, call *Call, body []byte) {
 
 func xdTickBadCode(code string) bool {
 	return strings.HasPrefix(code, InvalidCodePrefix) || xdtick.CheckCode(code) != nil
+}
+
+// xdTickKlineData is the encoded xdtick.KlineData of a page (bars
+// ascending, sent newest first).
+func xdTickKlineData(code, kt string, bars []vendor.Bar) json.RawMessage {
+	out := make([]byte, 0, 64+len(code)+len(bars)*250)
+	out = append(out, `{"code":`...)
+	out = appendJSONString(out, code)
+	out = append(out, `,"klineType":`...)
+	out = appendJSONString(out, kt)
+	out = append(out, `,"klineList":`...)
+	out = appendXdTickBars(out, bars)
+	return append(out, '}')
 }
 
 // encodeXdTickBars renders ascending bars newest first, as XdTick sends them.
@@ -139,8 +152,7 @@ func (h *xdTickHandler) kline(w http.ResponseWriter, r *http.Request) {
 	// The simulated history starts at xdtick.MinTime: earlier millisecond
 	// times (1970–1973 monthly bars) cannot be told from seconds.
 	bars = slices.DeleteFunc(bars, func(b vendor.Bar) bool { return b.Time.Before(xdtick.MinTime) })
-	data := xdtick.KlineData{Code: code, KlineType: kt, KlineList: encodeXdTickBars(bars)}
-	h.write(w, call, h.answer(w, xdtick.CodeOK, xdtick.MsgOK, data))
+	h.write(w, call, h.answer(w, xdtick.CodeOK, xdtick.MsgOK, xdTickKlineData(code, kt, bars)))
 }
 
 func (h *xdTickHandler) batch(w http.ResponseWriter, r *http.Request) {
