@@ -1,6 +1,7 @@
 package decimal
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 
@@ -56,4 +57,120 @@ func (n *Null) ScanNumeric(v pgtype.Numeric) error {
 	}
 	n.Valid = true
 	return nil
+}
+
+// Register makes m encode Decimal and Null as binary numeric without the
+// big.Int arithmetic pgtype's NumericCodec does for every value (several
+// allocations and divisions per price, most of a write's client CPU). Values
+// whose coefficient needs a big.Int, other types and the text format are left
+// to NumericCodec; the bytes are the ones NumericCodec writes.
+func Register(m *pgtype.Map) {
+	num := &pgtype.Type{Name: "numeric", OID: pgtype.NumericOID, Codec: codec{}}
+	m.RegisterType(num)
+	m.RegisterType(&pgtype.Type{Name: "_numeric", OID: pgtype.NumericArrayOID, Codec: &pgtype.ArrayCodec{ElementType: num}})
+}
+
+// codec is NumericCodec with a direct binary encoding of Decimal and Null.
+type codec struct{ pgtype.NumericCodec }
+
+// PlanEncode implements pgtype.Codec.
+func (c codec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	inner := c.NumericCodec.PlanEncode(m, oid, format, value)
+	if inner == nil || format != pgtype.BinaryFormatCode {
+		return inner
+	}
+	switch value.(type) {
+	case Decimal, Null:
+		return encodePlan{inner: inner}
+	}
+	return inner
+}
+
+// encodePlan writes a Decimal or Null with an int64 coefficient itself and
+// hands anything else to NumericCodec's plan.
+type encodePlan struct{ inner pgtype.EncodePlan }
+
+// Encode implements pgtype.EncodePlan.
+func (p encodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	var d Decimal
+	switch v := value.(type) {
+	case Decimal:
+		d = v
+	case Null:
+		if !v.Valid {
+			return nil, nil
+		}
+		d = v.Decimal
+	default:
+		return p.inner.Encode(value, buf)
+	}
+	if d.big != nil {
+		return p.inner.Encode(value, buf)
+	}
+	return appendNumeric(buf, d.small, d.scale), nil
+}
+
+// appendNumeric appends the binary numeric of coef × 10^-scale: ndigits,
+// weight, sign and dscale, then base-10000 digits. Like NumericCodec it
+// writes every fractional group, zero ones included, and no leading zero
+// group in the integer part.
+func appendNumeric(buf []byte, coef int64, scale int32) []byte {
+	var sign uint16
+	mag := uint64(coef)
+	if coef < 0 {
+		sign, mag = 0x4000, -mag
+	}
+	// Decimal digits of the magnitude, right-aligned, with room for a
+	// fraction padded on the left with zeros and on the right to whole groups.
+	var text [maxScale + 4 + 24]byte
+	pad := (4 - int(scale)%4) % 4
+	fracLen := int(scale) + pad // a multiple of 4
+	end := len(text)
+	i := end - pad
+	for j := i; j < end; j++ {
+		text[j] = '0'
+	}
+	for mag > 0 {
+		i--
+		text[i] = byte('0' + mag%10)
+		mag /= 10
+	}
+	start := min(i, end-fracLen)
+	for j := start; j < i; j++ {
+		text[j] = '0'
+	}
+	whole, frac := text[start:end-fracLen], text[end-fracLen:end]
+	for len(whole) > 0 && whole[0] == '0' {
+		whole = whole[1:]
+	}
+	wholeGroups := (len(whole) + 3) / 4
+	ndigits := wholeGroups + fracLen/4
+	weight := wholeGroups - 1
+	buf = binary.BigEndian.AppendUint16(buf, uint16(ndigits))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(int16(weight)))
+	buf = binary.BigEndian.AppendUint16(buf, sign)
+	buf = binary.BigEndian.AppendUint16(buf, uint16(scale))
+	// The first integer group takes what is left over from whole groups of 4.
+	first := len(whole) - (wholeGroups-1)*4
+	for g := 0; g < wholeGroups; g++ {
+		lo := 0
+		if g > 0 {
+			lo = first + (g-1)*4
+		}
+		hi := first + g*4
+		buf = binary.BigEndian.AppendUint16(buf, group(whole[lo:hi]))
+	}
+	for g := 0; g < fracLen; g += 4 {
+		buf = binary.BigEndian.AppendUint16(buf, group(frac[g:g+4]))
+	}
+	return buf
+}
+
+// group reads up to four decimal digits.
+func group(ds []byte) uint16 {
+	var v uint16
+	for _, c := range ds {
+		v = v*10 + uint16(c-'0')
+	}
+	return v
 }
