@@ -109,22 +109,9 @@ func parse[T string | []byte](s T) (Decimal, bool) {
 	}
 	exp := 0
 	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		expNeg := false
-		if i < n && (s[i] == '-' || s[i] == '+') {
-			expNeg = s[i] == '-'
-			i++
-		}
-		ds := i
-		for i < n && isDigit(s[i]) && i-ds < 4 {
-			exp = exp*10 + int(s[i]-'0')
-			i++
-		}
-		if i == ds {
+		var ok bool
+		if exp, i, ok = readExp(s, i+1); !ok {
 			return Decimal{}, false
-		}
-		if expNeg {
-			exp = -exp
 		}
 	}
 	if i != n {
@@ -152,8 +139,11 @@ func parse[T string | []byte](s T) (Decimal, bool) {
 	case ok && !neg && u <= math.MaxInt64:
 		d.small = int64(u)
 		return d, true
-	case ok && neg && u <= 1<<63:
-		d.small = -int64(u) // 1<<63 wraps to MinInt64, which is right
+	case ok && neg && u <= math.MaxInt64:
+		d.small = -int64(u)
+		return d, true
+	case ok && neg && u == 1<<63:
+		d.small = math.MinInt64
 		return d, true
 	}
 	digits := string(s[intStart:intEnd]) + string(s[fracStart:fracEnd]) + strings.Repeat("0", zeros)
@@ -165,6 +155,26 @@ func parse[T string | []byte](s T) (Decimal, bool) {
 		b.Neg(b)
 	}
 	return withBig(d, b), true
+}
+
+// readExp reads an exponent's optional sign and 1 to 4 digits from s[i:];
+// it returns the exponent and the index after it.
+func readExp[T string | []byte](s T, i int) (exp, next int, ok bool) {
+	n := len(s)
+	neg := false
+	if i < n && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	ds := i
+	for i < n && isDigit(s[i]) && i-ds < 4 {
+		exp = exp*10 + int(s[i]-'0')
+		i++
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, i, i > ds
 }
 
 // accumulate appends the decimal digits ds to u; false on uint64 overflow.

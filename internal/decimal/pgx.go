@@ -116,7 +116,7 @@ func (p encodePlan) Encode(value any, buf []byte) ([]byte, error) {
 // group in the integer part.
 func appendNumeric(buf []byte, coef int64, scale int32) []byte {
 	var sign uint16
-	mag := uint64(coef)
+	mag := uint64(coef) //nolint:gosec // two's complement: negated below, MinInt64 included
 	if coef < 0 {
 		sign, mag = 0x4000, -mag
 	}
@@ -146,13 +146,14 @@ func appendNumeric(buf []byte, coef int64, scale int32) []byte {
 	wholeGroups := (len(whole) + 3) / 4
 	ndigits := wholeGroups + fracLen/4
 	weight := wholeGroups - 1
-	buf = binary.BigEndian.AppendUint16(buf, uint16(ndigits))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(int16(weight)))
+	// ndigits ≤ 22, weight in -1..4 and scale in 0..maxScale: no conversion wraps.
+	buf = binary.BigEndian.AppendUint16(buf, uint16(ndigits))       //nolint:gosec // bounded, see above
+	buf = binary.BigEndian.AppendUint16(buf, uint16(int16(weight))) //nolint:gosec // bounded, see above
 	buf = binary.BigEndian.AppendUint16(buf, sign)
-	buf = binary.BigEndian.AppendUint16(buf, uint16(scale))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(scale)) //nolint:gosec // bounded, see above
 	// The first integer group takes what is left over from whole groups of 4.
 	first := len(whole) - (wholeGroups-1)*4
-	for g := 0; g < wholeGroups; g++ {
+	for g := range wholeGroups {
 		lo := 0
 		if g > 0 {
 			lo = first + (g-1)*4

@@ -322,7 +322,10 @@ func collectBatch(data []byte, want map[[2]string]vendor.Series, out *vendor.Lat
 	for _, g := range bd.KlineList {
 		s, ok := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]
 		if !ok {
-			raw, _ := json.Marshal(g)
+			raw, err := json.Marshal(g)
+			if err != nil {
+				return protocol(vendor.EndpointLatest, "batch group", err)
+			}
 			out.Rejects = append(out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.AllTick, Symbol: g.Code},
 				Raw: raw, Reason: "answer for a series that was not requested"})
 			continue

@@ -15,6 +15,9 @@ import (
 	"github.com/syncd/syncd/internal/decimal"
 )
 
+// jsonNull is JSON's null literal.
+const jsonNull = "null"
+
 // Str is a field documented as a JSON string. Decoding also accepts a bare
 // JSON number (its digits kept as text, so decimals stay exact) and treats
 // null as absent (""); it encodes as a JSON string.
@@ -25,7 +28,7 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0:
 		return errors.New("decode string field: empty value")
-	case string(b) == "null":
+	case string(b) == jsonNull:
 		return nil
 	case b[0] == '"':
 		var v string
@@ -48,7 +51,7 @@ type Int int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
+	if string(b) == jsonNull {
 		return nil
 	}
 	if len(b) >= 2 && b[0] == '"' {
@@ -82,7 +85,7 @@ func (d *Dec) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0:
 		return errors.New("decode decimal field: empty value")
-	case string(b) == "null":
+	case string(b) == jsonNull:
 		return nil
 	case b[0] == '"':
 		inner := b[1 : len(b)-1]
@@ -111,7 +114,7 @@ type Unused struct{}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (Unused) UnmarshalJSON(b []byte) error {
-	if len(b) == 0 || (string(b) != "null" && b[0] != '"' && b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+	if len(b) == 0 || (string(b) != jsonNull && b[0] != '"' && b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
 		return fmt.Errorf("decode string field: %.20s is neither a string nor a number", b)
 	}
 	return nil

@@ -353,7 +353,10 @@ func (run *latestRun) collect(data []byte, want map[groupKey]vendor.Series) erro
 	for _, g := range bd.KlineList {
 		s, ok := want[groupKey{g.Code, g.KlineType}]
 		if !ok {
-			raw, _ := json.Marshal(g)
+			raw, err := json.Marshal(g)
+			if err != nil {
+				return protocol(vendor.EndpointLatest, "batch group", err)
+			}
 			run.out.Rejects = append(run.out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.XdTick, Symbol: g.Code},
 				Raw: raw, Reason: "answer for a series that was not requested"})
 			continue
