@@ -305,7 +305,7 @@ func (w fastBar) bar() (vendor.Bar, bool) {
 }
 
 // fastSeries is one series of a K-line answer as decodeKlineFast returns
-// it: the code and the bars in the vendor's order.
+// it: the code and the bars, reversed when they came strictly newest first.
 type fastSeries struct {
 	S    string
 	Bars []vendor.Bar
@@ -333,10 +333,20 @@ func decodeKlineFast(data json.RawMessage) ([]fastSeries, bool) {
 			return nil, false
 		}
 		out[i] = fastSeries{S: *e.S, Bars: make([]vendor.Bar, len(e.RespList))}
+		// Infoway sends bars newest first: strictly descending ones are filled
+		// in from the end, so SortBars gets them ascending and only has to
+		// check (with no two times equal, its dedup cannot tell).
+		desc := true
+		for j := 1; j < len(e.RespList) && desc; j++ {
+			desc = e.RespList[j].T < e.RespList[j-1].T
+		}
 		for j, w := range e.RespList {
 			b, ok := w.bar()
 			if !ok {
 				return nil, false
+			}
+			if desc {
+				j = len(e.RespList) - 1 - j
 			}
 			out[i].Bars[j] = b
 		}

@@ -207,9 +207,19 @@ func complete(bars []fastBar) bool {
 }
 
 // toBars converts bars that complete accepted, ascending and deduplicated.
+// XdTick sends bars newest first: strictly descending ones are filled in
+// from the end, so SortBars gets them ascending and only has to check (with
+// no two times equal, the order SortBars' dedup depends on cannot differ).
 func toBars(bars []fastBar) []vendor.Bar {
 	out := make([]vendor.Bar, len(bars))
+	desc := true
+	for i := 1; i < len(bars) && desc; i++ {
+		desc = bars[i].Timestamp < bars[i-1].Timestamp
+	}
 	for i, b := range bars {
+		if desc {
+			i = len(bars) - 1 - i
+		}
 		out[i] = b.ToBar()
 	}
 	return vendor.SortBars(out)
