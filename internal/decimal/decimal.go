@@ -371,8 +371,8 @@ func (d *Decimal) UnmarshalText(b []byte) error {
 
 // MarshalJSON writes the number as a JSON string, so no reader turns it into a float.
 func (d Decimal) MarshalJSON() ([]byte, error) {
-	out := append([]byte{'"'}, d.Append(nil)...)
-	return append(out, '"'), nil
+	out := append(make([]byte, 0, 24), '"')
+	return append(d.Append(out), '"'), nil
 }
 
 // UnmarshalJSON accepts a JSON string ("12.5") or a JSON number (12.5), the two

@@ -3,6 +3,7 @@ package decimal
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -67,7 +68,88 @@ func (n *Null) ScanNumeric(v pgtype.Numeric) error {
 func Register(m *pgtype.Map) {
 	num := &pgtype.Type{Name: "numeric", OID: pgtype.NumericOID, Codec: codec{}}
 	m.RegisterType(num)
-	m.RegisterType(&pgtype.Type{Name: "_numeric", OID: pgtype.NumericArrayOID, Codec: &pgtype.ArrayCodec{ElementType: num}})
+	m.RegisterType(&pgtype.Type{Name: "_numeric", OID: pgtype.NumericArrayOID, Codec: arrayCodec{&pgtype.ArrayCodec{ElementType: num}}})
+}
+
+// arrayCodec is numeric[]'s ArrayCodec with a direct binary encoding of
+// []Decimal and []Null: ArrayCodec reaches each element through reflection
+// and an interface, an allocation per price of a batch upsert.
+type arrayCodec struct{ *pgtype.ArrayCodec }
+
+// PlanEncode implements pgtype.Codec.
+func (c arrayCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if format == pgtype.BinaryFormatCode {
+		switch value.(type) {
+		case []Decimal, []Null:
+			return arrayPlan{num: pgtype.NumericCodec{}.PlanEncode(m, pgtype.NumericOID, format, Decimal{})}
+		}
+	}
+	return c.ArrayCodec.PlanEncode(m, oid, format, value)
+}
+
+// arrayPlan writes a []Decimal or []Null as ArrayCodec does: nil as NULL,
+// else a one-dimensional header (length, lower bound 1) and each element's
+// length and bytes, -1 for NULL. Coefficients
+// that need a big.Int go to NumericCodec's plan.
+type arrayPlan struct{ num pgtype.EncodePlan }
+
+// Encode implements pgtype.EncodePlan.
+func (p arrayPlan) Encode(value any, buf []byte) ([]byte, error) {
+	var err error
+	switch v := value.(type) {
+	case []Decimal:
+		if v == nil {
+			return nil, nil
+		}
+		buf = appendArrayHeader(buf, len(v))
+		for _, d := range v {
+			if buf, err = p.appendElem(buf, d); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	case []Null:
+		if v == nil {
+			return nil, nil
+		}
+		start := len(buf)
+		buf = appendArrayHeader(buf, len(v))
+		for _, n := range v {
+			if !n.Valid {
+				binary.BigEndian.PutUint32(buf[start+4:], 1)             // the header's "contains NULL"
+				buf = binary.BigEndian.AppendUint32(buf, math.MaxUint32) // length -1
+				continue
+			}
+			if buf, err = p.appendElem(buf, n.Decimal); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("encode numeric array: unexpected %T", value)
+}
+
+func appendArrayHeader(buf []byte, n int) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1) // dimensions
+	buf = binary.BigEndian.AppendUint32(buf, 0) // contains NULL, set later
+	buf = binary.BigEndian.AppendUint32(buf, pgtype.NumericOID)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(n)) //nolint:gosec // a slice length, far below 2^31 in any query
+	return binary.BigEndian.AppendUint32(buf, 1)        // lower bound
+}
+
+func (p arrayPlan) appendElem(buf []byte, d Decimal) ([]byte, error) {
+	at := len(buf)
+	buf = binary.BigEndian.AppendUint32(buf, 0) // length, set below
+	if d.big != nil {
+		var err error
+		if buf, err = p.num.Encode(d, buf); err != nil {
+			return nil, err
+		}
+	} else {
+		buf = appendNumeric(buf, d.small, d.scale)
+	}
+	binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4)) //nolint:gosec // one numeric, a few dozen bytes
+	return buf, nil
 }
 
 // codec is NumericCodec with a direct binary encoding of Decimal and Null.

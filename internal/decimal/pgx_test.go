@@ -39,9 +39,24 @@ func TestRegisterWritesNumericCodecBytes(t *testing.T) {
 	arr := []Decimal{MustParse("1.5"), MustParse("-0.00000001"), MustParse("123456789012345678901234.5678")}
 	want, got = encodeBoth(t, pgtype.NumericArrayOID, arr)
 	require.Equal(t, want, got)
-	nulls := []Null{{Decimal: MustParse("2.25"), Valid: true}, {}}
-	want, got = encodeBoth(t, pgtype.NumericArrayOID, nulls)
-	require.Equal(t, want, got)
+	for _, v := range []any{
+		[]Null{{Decimal: MustParse("2.25"), Valid: true}, {}},
+		[]Null{{Decimal: MustParse("2.25"), Valid: true}, {Decimal: MustParse("-123456789012345678901234.5"), Valid: true}},
+		[]Null{{}}, []Null{}, []Null(nil), []Decimal{}, []Decimal(nil),
+	} {
+		want, got = encodeBoth(t, pgtype.NumericArrayOID, v)
+		require.Equal(t, want, got, "%v", v)
+	}
+}
+
+func TestRegisterPlansItsOwnEncoding(t *testing.T) {
+	t.Parallel()
+	m := pgtype.NewMap()
+	Register(m)
+	require.IsType(t, encodePlan{}, m.PlanEncode(pgtype.NumericOID, pgtype.BinaryFormatCode, Decimal{}))
+	require.IsType(t, encodePlan{}, m.PlanEncode(pgtype.NumericOID, pgtype.BinaryFormatCode, Null{}))
+	require.IsType(t, arrayPlan{}, m.PlanEncode(pgtype.NumericArrayOID, pgtype.BinaryFormatCode, []Decimal{}))
+	require.IsType(t, arrayPlan{}, m.PlanEncode(pgtype.NumericArrayOID, pgtype.BinaryFormatCode, []Null{}))
 }
 
 func FuzzRegisterWritesNumericCodecBytes(f *testing.F) {
