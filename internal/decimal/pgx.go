@@ -162,7 +162,7 @@ func (c codec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pg
 		return inner
 	}
 	switch value.(type) {
-	case Decimal, Null:
+	case Decimal, Null, *Decimal, *Null:
 		return encodePlan{inner: inner}
 	}
 	return inner
@@ -178,7 +178,14 @@ func (p encodePlan) Encode(value any, buf []byte) ([]byte, error) {
 	switch v := value.(type) {
 	case Decimal:
 		d = v
+	case *Decimal: // a pointer reaches here without the copy an interface of a Decimal costs
+		d = *v
 	case Null:
+		if !v.Valid {
+			return nil, nil
+		}
+		d = v.Decimal
+	case *Null:
 		if !v.Valid {
 			return nil, nil
 		}

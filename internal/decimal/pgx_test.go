@@ -32,8 +32,15 @@ func TestRegisterWritesNumericCodecBytes(t *testing.T) {
 		require.Equal(t, want, got, s)
 		want, got = encodeBoth(t, pgtype.NumericOID, Null{Decimal: d, Valid: true})
 		require.Equal(t, want, got, s)
+		want, got = encodeBoth(t, pgtype.NumericOID, &d)
+		require.Equal(t, want, got, s)
+		want, got = encodeBoth(t, pgtype.NumericOID, &Null{Decimal: d, Valid: true})
+		require.Equal(t, want, got, s)
 	}
-	want, got := encodeBoth(t, pgtype.NumericOID, Null{})
+	want, got := encodeBoth(t, pgtype.NumericOID, &Null{})
+	require.Nil(t, want)
+	require.Nil(t, got)
+	want, got = encodeBoth(t, pgtype.NumericOID, Null{})
 	require.Nil(t, want)
 	require.Nil(t, got)
 	arr := []Decimal{MustParse("1.5"), MustParse("-0.00000001"), MustParse("123456789012345678901234.5678")}
