@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // maxScale bounds the digits after the point. PostgreSQL numeric allows 16383;
@@ -51,6 +52,16 @@ func Parse(s string) (Decimal, error) {
 	return d, nil
 }
 
+// ParseBytes is Parse for text in a byte slice; it does not retain b and,
+// for coefficients that fit an int64, does not allocate.
+func ParseBytes(b []byte) (Decimal, error) {
+	d, ok := parse(b)
+	if !ok {
+		return Decimal{}, fmt.Errorf("%w: %q", ErrSyntax, clip(string(b)))
+	}
+	return d, nil
+}
+
 // MustParse is Parse for constants in tests and tables; it panics on bad input.
 func MustParse(s string) Decimal {
 	d, err := Parse(s)
@@ -67,90 +78,115 @@ func clip(s string) string {
 	return s
 }
 
-func parse(s string) (Decimal, bool) {
+// parse reads s in one pass without allocating unless the coefficient does
+// not fit an int64. It works on the bytes of a JSON body as well as on a
+// string, so decoding a bar's prices copies nothing.
+func parse[T string | []byte](s T) (Decimal, bool) {
 	i, n := 0, len(s)
-	neg := false
-	if i < n && s[i] == '-' {
-		neg = true
+	neg := n > 0 && s[0] == '-'
+	if neg {
 		i++
 	}
 	intStart := i
 	for i < n && isDigit(s[i]) {
 		i++
 	}
-	intDigits := s[intStart:i]
-	if len(intDigits) == 0 {
+	intEnd := i
+	if intEnd == intStart {
 		return Decimal{}, false
 	}
-	var fracDigits string
+	fracStart, fracEnd := i, i
 	if i < n && s[i] == '.' {
 		i++
-		fs := i
+		fracStart = i
 		for i < n && isDigit(s[i]) {
 			i++
 		}
-		fracDigits = s[fs:i]
-		if len(fracDigits) == 0 {
+		fracEnd = i
+		if fracEnd == fracStart {
 			return Decimal{}, false
 		}
 	}
 	exp := 0
 	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		es := i
-		if i < n && (s[i] == '-' || s[i] == '+') {
-			i++
-		}
-		ds := i
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-		if i == ds || i-ds > 4 {
+		var ok bool
+		if exp, i, ok = readExp(s, i+1); !ok {
 			return Decimal{}, false
 		}
-		e, err := strconv.Atoi(s[es:i])
-		if err != nil {
-			return Decimal{}, false
-		}
-		exp = e
 	}
 	if i != n {
 		return Decimal{}, false
 	}
-	scale := len(fracDigits) - exp
-	digits := intDigits + fracDigits
+	// A positive exponent beyond the fraction appends zeros to the coefficient.
+	scale := (fracEnd - fracStart) - exp
+	zeros := 0
 	if scale < 0 {
-		// A positive exponent beyond the fraction: append zeros to the coefficient.
-		if len(digits)-scale > maxDigits {
-			return Decimal{}, false
-		}
-		for ; scale < 0; scale++ {
-			digits += "0"
-		}
+		zeros, scale = -scale, 0
 	}
-	if scale > maxScale || len(digits) > maxDigits {
+	if scale > maxScale || (intEnd-intStart)+(fracEnd-fracStart)+zeros > maxDigits {
 		return Decimal{}, false
 	}
 	d := Decimal{scale: int32(scale)}
-	if len(digits) <= 18 {
-		v, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil {
-			return Decimal{}, false
-		}
-		if neg {
-			v = -v
-		}
-		d.small = v
+	u, ok := accumulate(0, s[intStart:intEnd])
+	if ok {
+		u, ok = accumulate(u, s[fracStart:fracEnd])
+	}
+	for z := 0; ok && z < zeros; z++ {
+		ok = u <= math.MaxUint64/10
+		u *= 10
+	}
+	switch {
+	case ok && !neg && u <= math.MaxInt64:
+		d.small = int64(u)
+		return d, true
+	case ok && neg && u <= math.MaxInt64:
+		d.small = -int64(u)
+		return d, true
+	case ok && neg && u == 1<<63:
+		d.small = math.MinInt64
 		return d, true
 	}
-	b, ok := new(big.Int).SetString(digits, 10)
-	if !ok {
+	digits := string(s[intStart:intEnd]) + string(s[fracStart:fracEnd]) + strings.Repeat("0", zeros)
+	b, okBig := new(big.Int).SetString(digits, 10)
+	if !okBig {
 		return Decimal{}, false
 	}
 	if neg {
 		b.Neg(b)
 	}
 	return withBig(d, b), true
+}
+
+// readExp reads an exponent's optional sign and 1 to 4 digits from s[i:];
+// it returns the exponent and the index after it.
+func readExp[T string | []byte](s T, i int) (exp, next int, ok bool) {
+	n := len(s)
+	neg := false
+	if i < n && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	ds := i
+	for i < n && isDigit(s[i]) && i-ds < 4 {
+		exp = exp*10 + int(s[i]-'0')
+		i++
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, i, i > ds
+}
+
+// accumulate appends the decimal digits ds to u; false on uint64 overflow.
+func accumulate[T string | []byte](u uint64, ds T) (uint64, bool) {
+	for i := range len(ds) {
+		c := uint64(ds[i] - '0')
+		if u > (math.MaxUint64-c)/10 {
+			return 0, false
+		}
+		u = u*10 + c
+	}
+	return u, true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -325,7 +361,7 @@ func (d Decimal) MarshalText() ([]byte, error) { return d.Append(nil), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Decimal) UnmarshalText(b []byte) error {
-	v, err := Parse(string(b))
+	v, err := ParseBytes(b)
 	if err != nil {
 		return err
 	}
@@ -335,19 +371,19 @@ func (d *Decimal) UnmarshalText(b []byte) error {
 
 // MarshalJSON writes the number as a JSON string, so no reader turns it into a float.
 func (d Decimal) MarshalJSON() ([]byte, error) {
-	out := append([]byte{'"'}, d.Append(nil)...)
-	return append(out, '"'), nil
+	out := append(make([]byte, 0, 24), '"')
+	return append(d.Append(out), '"'), nil
 }
 
 // UnmarshalJSON accepts a JSON string ("12.5") or a JSON number (12.5), the two
 // encodings vendors use, and keeps the text's exact digits either way. JSON null
 // is rejected: use Null for optional values.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
-	s, err := jsonText(b)
+	text, err := jsonText(b)
 	if err != nil {
 		return err
 	}
-	v, err := Parse(s)
+	v, err := ParseBytes(text)
 	if err != nil {
 		return err
 	}
@@ -355,20 +391,21 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func jsonText(b []byte) (string, error) {
+// jsonText returns the number's text inside b, a slice of b (no copy).
+func jsonText(b []byte) ([]byte, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		inner := b[1 : len(b)-1]
 		for _, c := range inner {
 			if c == '\\' || c == '"' {
-				return "", fmt.Errorf("%w: escaped string", ErrSyntax)
+				return nil, fmt.Errorf("%w: escaped string", ErrSyntax)
 			}
 		}
-		return string(inner), nil
+		return inner, nil
 	}
 	if len(b) > 0 && (b[0] == '-' || isDigit(b[0])) {
-		return string(b), nil
+		return b, nil
 	}
-	return "", fmt.Errorf("%w: %s is not a number or numeric string", ErrSyntax, clip(string(b)))
+	return nil, fmt.Errorf("%w: %s is not a number or numeric string", ErrSyntax, clip(string(b)))
 }
 
 // UnmarshalJSON accepts what Decimal accepts, plus JSON null and "" as absent.

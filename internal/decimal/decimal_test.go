@@ -2,6 +2,8 @@ package decimal
 
 import (
 	"encoding/json"
+	"math/big"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -110,4 +112,138 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("cmp after round trip")
 		}
 	})
+}
+
+// Not parallel: AllocsPerRun refuses to run beside other tests.
+func TestParseBytesNoAllocs(t *testing.T) { //nolint:paralleltest // AllocsPerRun
+	text := []byte("89287.17000000")
+	var d Decimal
+	allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		if d, err = ParseBytes(text); err != nil {
+			panic(err)
+		}
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, "89287.17000000", d.String())
+}
+
+func TestParseInt64Edges(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+		"18446744073709551615", "18446744073709551616", "0.9223372036854775807", "00000000000000000000001", "92233720368547758e2",
+	} {
+		got, ok := parse(s)
+		want, wantOK := parseReference(s)
+		require.Equal(t, wantOK, ok, s)
+		require.True(t, got.Identical(want), s)
+		require.Equal(t, want.big == nil, got.big == nil, "%s: one representation per value", s)
+	}
+}
+
+// FuzzParseReference checks the one-pass parser against the plain one it
+// replaced: same acceptance, same value and scale, same representation.
+func FuzzParseReference(f *testing.F) {
+	for _, s := range []string{"0", "1.5E-7", "-89287.17000000", "123456789012345678901234.5678", ".5", "1e+9999", "-9223372036854775808", "7E18"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parse([]byte(s))
+		want, wantOK := parseReference(s)
+		if ok != wantOK {
+			t.Fatalf("%q: accepted %v, reference %v", s, ok, wantOK)
+		}
+		if ok && (!got.Identical(want) || (got.big == nil) != (want.big == nil)) {
+			t.Fatalf("%q: %s (big %v), reference %s (big %v)", s, got, got.big != nil, want, want.big != nil)
+		}
+	})
+}
+
+// parseReference is the parser before the one-pass rewrite (string
+// concatenation, strconv and big.Int), kept as the fuzz oracle.
+func parseReference(s string) (Decimal, bool) {
+	i, n := 0, len(s)
+	neg := false
+	if i < n && s[i] == '-' {
+		neg = true
+		i++
+	}
+	intStart := i
+	for i < n && isDigit(s[i]) {
+		i++
+	}
+	intDigits := s[intStart:i]
+	if len(intDigits) == 0 {
+		return Decimal{}, false
+	}
+	var fracDigits string
+	if i < n && s[i] == '.' {
+		i++
+		fs := i
+		for i < n && isDigit(s[i]) {
+			i++
+		}
+		fracDigits = s[fs:i]
+		if len(fracDigits) == 0 {
+			return Decimal{}, false
+		}
+	}
+	exp := 0
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		es := i
+		if i < n && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		ds := i
+		for i < n && isDigit(s[i]) {
+			i++
+		}
+		if i == ds || i-ds > 4 {
+			return Decimal{}, false
+		}
+		e, err := strconv.Atoi(s[es:i])
+		if err != nil {
+			return Decimal{}, false
+		}
+		exp = e
+	}
+	if i != n {
+		return Decimal{}, false
+	}
+	scale := len(fracDigits) - exp
+	digits := intDigits + fracDigits
+	if scale < 0 {
+		// A positive exponent beyond the fraction: append zeros to the coefficient.
+		if len(digits)-scale > maxDigits {
+			return Decimal{}, false
+		}
+		for ; scale < 0; scale++ {
+			digits += "0"
+		}
+	}
+	if scale > maxScale || len(digits) > maxDigits {
+		return Decimal{}, false
+	}
+	d := Decimal{scale: int32(scale)}
+	if len(digits) <= 18 {
+		v, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil {
+			return Decimal{}, false
+		}
+		if neg {
+			v = -v
+		}
+		d.small = v
+		return d, true
+	}
+	b, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return Decimal{}, false
+	}
+	if neg {
+		b.Neg(b)
+	}
+	return withBig(d, b), true
 }

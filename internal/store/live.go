@@ -100,16 +100,20 @@ func liveFrontiers(ctx context.Context, tx pgx.Tx, w incremental.Write) error {
 		return nil
 	}
 	vendors, symbols, tfs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	oldest, newest := make([]any, 0, n), make([]any, 0, n)
+	oldest, newest := make([]time.Time, 0, n), make([]time.Time, 0, n)
 	for ser, cs := range w.Bars {
 		if len(cs) == 0 {
 			continue
 		}
-		rows := make([]Row, len(cs))
-		for i, c := range cs {
-			rows[i] = Row{Bar: c.Bar}
+		o, nw := cs[0].Time, cs[0].Time
+		for _, c := range cs[1:] {
+			if c.Time.Before(o) {
+				o = c.Time
+			}
+			if c.Time.After(nw) {
+				nw = c.Time
+			}
 		}
-		o, nw := span(rows)
 		vendors, symbols, tfs = append(vendors, ser.Vendor), append(symbols, ser.Symbol), append(tfs, string(ser.Timeframe))
 		oldest, newest = append(oldest, o.UTC()), append(newest, nw.UTC())
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 	"go.uber.org/zap"
 
+	"github.com/syncd/syncd/internal/decimal"
 	"github.com/syncd/syncd/migrations"
 )
 
@@ -90,6 +91,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if pcfg.ConnConfig.ConnectTimeout == 0 {
 		pcfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	pcfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		decimal.Register(conn.TypeMap()) // prices to numeric without big.Int arithmetic
+		return nil
 	}
 	pcfg.ConnConfig.Tracer = &tracelog.TraceLog{Logger: pgxLogger(log.Named("pgx")), LogLevel: tracelog.LogLevelDebug}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)

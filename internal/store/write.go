@@ -113,11 +113,23 @@ func (s *Store) upsertRows(ctx context.Context, tx pgx.Tx, rows []Row) (Counts, 
 	return cnt, nil
 }
 
+// copySource hands pgx one reused row of values (pgx encodes each row before
+// asking for the next): prices as pointers, which decimal's codec encodes
+// without boxing a copy, and the series' texts boxed once per run of rows of
+// the same series. What is left is one boxed time per row.
 func copySource(rows []Row) pgx.CopyFromSource {
+	vals := make([]any, len(candleColumns))
+	var last vendor.Series
 	return pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-		r := rows[i]
-		return []any{r.Series.Vendor, r.Series.Symbol, string(r.Series.Timeframe), r.Bar.Time.UTC(),
-			r.Bar.Open, r.Bar.High, r.Bar.Low, r.Bar.Close, r.Bar.Volume, r.Bar.Turnover, r.Final}, nil
+		r := &rows[i]
+		if i == 0 || r.Series != last {
+			last = r.Series
+			vals[0], vals[1], vals[2] = r.Series.Vendor, r.Series.Symbol, string(r.Series.Timeframe)
+		}
+		vals[3] = r.Bar.Time.UTC()
+		vals[4], vals[5], vals[6], vals[7] = &r.Bar.Open, &r.Bar.High, &r.Bar.Low, &r.Bar.Close
+		vals[8], vals[9], vals[10] = &r.Bar.Volume, &r.Bar.Turnover, r.Final
+		return vals, nil
 	})
 }
 

@@ -133,17 +133,60 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		if err != nil {
 			return err
 		}
-		var kd KlineData
-		if err := json.Unmarshal(data, &kd); err != nil {
+		code, bars, rejects, err := decodeKline(series, data)
+		if err != nil {
 			return protocol(vendor.EndpointHistory, "kline data", err)
 		}
-		if kd.Code != "" && kd.Code != symbol {
-			return protocol(vendor.EndpointHistory, "kline data", fmt.Errorf("answer for %q, asked for %q", kd.Code, symbol))
+		if code != "" && code != symbol {
+			return protocol(vendor.EndpointHistory, "kline data", fmt.Errorf("answer for %q, asked for %q", code, symbol))
 		}
-		page.Bars, page.Rejects = decodeBars(series, kd.KlineList)
+		page.Bars, page.Rejects = bars, rejects
 		return nil
 	})
 	return page, err
+}
+
+// klineData is KlineData with the bars decoded in the same pass.
+type klineData struct {
+	Code      string `json:"code"`
+	KlineType int    `json:"kline_type"`
+	KlineList []Bar  `json:"kline_list"`
+}
+
+// decodeKline decodes /kline's data: the whole bar list in one pass, and
+// only when a bar spoils that, element by element (decodeBars), so the bad
+// bar becomes a reject and the rest are kept. Both ways give the same result.
+func decodeKline(s vendor.Series, data []byte) (code string, bars []vendor.Bar, rejects []vendor.Reject, err error) {
+	var fast klineData
+	if json.Unmarshal(data, &fast) == nil && complete(fast.KlineList) {
+		return fast.Code, toBars(fast.KlineList), nil, nil
+	}
+	var kd KlineData
+	if err := json.Unmarshal(data, &kd); err != nil {
+		return "", nil, nil, err
+	}
+	bars, rejects = decodeBars(s, kd.KlineList)
+	return kd.Code, bars, rejects, nil
+}
+
+// complete reports whether every bar decoded in one pass would pass
+// decodeBars too.
+func complete(bars []Bar) bool {
+	for _, b := range bars {
+		if b.Timestamp == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// toBars converts bars that complete accepted, ascending and deduplicated.
+func toBars(bars []Bar) []vendor.Bar {
+	out := make([]vendor.Bar, len(bars))
+	for i, b := range bars {
+		out[i] = b.ToBar()
+	}
+	return vendor.SortBars(out)
 }
 
 // decodeBars decodes each element on its own, so one bad bar becomes a reject
@@ -234,25 +277,9 @@ func (c *Client) latestOnce(ctx context.Context, groups []vendor.Series, out *ve
 		if err != nil {
 			return err
 		}
-		var bd BatchData
-		if err := json.Unmarshal(data, &bd); err != nil {
-			return protocol(vendor.EndpointLatest, "batch data", err)
-		}
-		seen := map[vendor.Series]bool{}
-		for _, g := range bd.KlineList {
-			s, ok := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]
-			if !ok {
-				raw, _ := json.Marshal(g)
-				out.Rejects = append(out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.AllTick, Symbol: g.Code},
-					Raw: raw, Reason: "answer for a series that was not requested"})
-				continue
-			}
-			bars, rejects := decodeBars(s, g.KlineData)
-			out.Rejects = append(out.Rejects, rejects...)
-			if len(bars) > 0 {
-				out.Bars[s] = bars
-				seen[s] = true
-			}
+		seen := make(map[vendor.Series]bool, len(groups))
+		if err := collectBatch(data, want, out, seen); err != nil {
+			return err
 		}
 		for _, s := range groups {
 			if !seen[s] {
@@ -261,6 +288,67 @@ func (c *Client) latestOnce(ctx context.Context, groups []vendor.Series, out *ve
 		}
 		return nil
 	})
+}
+
+// batchData is BatchData with the bars decoded in the same pass.
+type batchData struct {
+	KlineList []struct {
+		Code      string `json:"code"`
+		KlineType int    `json:"kline_type"`
+		KlineData []Bar  `json:"kline_data"`
+	} `json:"kline_list"`
+}
+
+// collectBatch files /batch-kline's groups into out, marking in seen the
+// series that got bars. It decodes all groups in one pass and only when a
+// bar or an unrequested group spoils that, group by group and bar by bar, so
+// what is bad becomes a reject and the rest are kept.
+func collectBatch(data []byte, want map[[2]string]vendor.Series, out *vendor.Latest, seen map[vendor.Series]bool) error {
+	var fast batchData
+	if json.Unmarshal(data, &fast) == nil && batchComplete(fast, want) {
+		for _, g := range fast.KlineList {
+			s := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]
+			if bars := toBars(g.KlineData); len(bars) > 0 {
+				out.Bars[s] = bars
+				seen[s] = true
+			}
+		}
+		return nil
+	}
+	var bd BatchData
+	if err := json.Unmarshal(data, &bd); err != nil {
+		return protocol(vendor.EndpointLatest, "batch data", err)
+	}
+	for _, g := range bd.KlineList {
+		s, ok := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]
+		if !ok {
+			raw, err := json.Marshal(g)
+			if err != nil {
+				return protocol(vendor.EndpointLatest, "batch group", err)
+			}
+			out.Rejects = append(out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.AllTick, Symbol: g.Code},
+				Raw: raw, Reason: "answer for a series that was not requested"})
+			continue
+		}
+		bars, rejects := decodeBars(s, g.KlineData)
+		out.Rejects = append(out.Rejects, rejects...)
+		if len(bars) > 0 {
+			out.Bars[s] = bars
+			seen[s] = true
+		}
+	}
+	return nil
+}
+
+// batchComplete reports whether every group of a one-pass decode was
+// requested and every bar in it would pass decodeBars.
+func batchComplete(bd batchData, want map[[2]string]vendor.Series) bool {
+	for _, g := range bd.KlineList {
+		if _, ok := want[[2]string{g.Code, strconv.Itoa(g.KlineType)}]; !ok || !complete(g.KlineData) {
+			return false
+		}
+	}
+	return true
 }
 
 // Trades fetches the latest trade of each symbol, at most TradeMax per request.

@@ -2,6 +2,7 @@ package alltick
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/syncd/syncd/internal/decimal"
@@ -22,11 +23,20 @@ func FuzzDecodeKline(f *testing.F) {
 		if err != nil {
 			return
 		}
+		series := vendor.Series{Symbol: "X"}
+		code, bars, rejects, err := decodeKline(series, data)
 		var kd KlineData
 		if json.Unmarshal(data, &kd) != nil {
+			if err == nil {
+				t.Fatal("one-pass decoding accepted data the element-wise one refuses")
+			}
 			return
 		}
-		bars, _ := decodeBars(vendor.Series{Symbol: "X"}, kd.KlineList)
+		// The one-pass decoding must give exactly what element-wise decoding gives.
+		slowBars, slowRejects := decodeBars(series, kd.KlineList)
+		if err != nil || code != kd.Code || !reflect.DeepEqual(bars, slowBars) || !reflect.DeepEqual(rejects, slowRejects) {
+			t.Fatalf("one-pass decoding differs: %v %q %v %v, element-wise %q %v %v", err, code, bars, rejects, kd.Code, slowBars, slowRejects)
+		}
 		for i, b := range bars {
 			if b.Time.Unix() <= 0 || b.Time.Unix() >= unitBoundary {
 				t.Fatalf("implausible bar time %v", b.Time)

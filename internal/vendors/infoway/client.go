@@ -152,6 +152,17 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		if err != nil {
 			return err
 		}
+		if fast, ok := decodeKlineFast(env.Data); ok {
+			var bars []vendor.Bar
+			for _, s := range fast {
+				if err := sameSymbol(s.S, symbol); err != nil {
+					return err
+				}
+				bars = append(bars, s.Bars...)
+			}
+			page.Bars = vendor.SortBars(bars)
+			return nil
+		}
 		list, bad, reasons, err := decodeKlineData(env.Data)
 		if err != nil {
 			return err
@@ -161,8 +172,8 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		}
 		var raws []json.RawMessage
 		for _, s := range list {
-			if *s.S != symbol && !strings.EqualFold(*s.S, symbol) {
-				return apiError(vendor.ErrProtocol, "", fmt.Sprintf("answer is for %q, asked for %q", *s.S, symbol))
+			if err := sameSymbol(*s.S, symbol); err != nil {
+				return err
 			}
 			raws = append(raws, s.RespList...)
 		}
@@ -188,6 +199,14 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		page.Bars = page.Bars[len(page.Bars)-n:]
 	}
 	return page, nil
+}
+
+// sameSymbol checks that a history answer's code is the one asked for.
+func sameSymbol(got, symbol string) error {
+	if got != symbol && !strings.EqualFold(got, symbol) {
+		return apiError(vendor.ErrProtocol, "", fmt.Sprintf("answer is for %q, asked for %q", got, symbol))
+	}
+	return nil
 }
 
 // batchKey is one latest request's market prefix and timeframe.
@@ -302,6 +321,9 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, k batchKey, chu
 		if err != nil {
 			return err
 		}
+		if fast, ok := decodeKlineFast(env.Data); ok && run.collectFast(fast, bySymbol) {
+			return nil
+		}
 		list, bad, reasons, err := decodeKlineData(env.Data)
 		if err != nil {
 			return err
@@ -337,6 +359,33 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, k batchKey, chu
 		run.ok++
 		return nil
 	})
+}
+
+// collectFast files a one-pass decoded answer into the run, as the
+// element-wise path would. It files nothing and reports false when a code was
+// not requested: the element-wise path makes that a reject.
+func (run *latestRun) collectFast(list []fastSeries, bySymbol map[string]vendor.Series) bool {
+	for _, e := range list {
+		if _, ok := lookup(bySymbol, e.S); !ok {
+			return false
+		}
+	}
+	bars := make(map[vendor.Series][]vendor.Bar, len(list))
+	got := make([]vendor.Series, 0, len(list))
+	for _, e := range list {
+		s, _ := lookup(bySymbol, e.S)
+		if _, dup := bars[s]; !dup {
+			got = append(got, s)
+		}
+		bars[s] = append(bars[s], e.Bars...)
+	}
+	for _, s := range got {
+		if b := vendor.SortBars(bars[s]); len(b) > 0 {
+			run.out.Bars[s] = b
+		}
+	}
+	run.ok++
+	return true
 }
 
 // lookup finds the requested series of an answer's code: exactly, else

@@ -70,6 +70,18 @@ func FuzzDecodeKline(f *testing.F) {
 		}
 		require.Len(t, reasons, len(bad))
 		s := vendor.Series{Vendor: vendor.Infoway, Symbol: "X", Timeframe: vendor.TF1m}
+		// What the one-pass decoding accepts, element-wise decoding must accept
+		// whole and read the same.
+		if fast, ok := decodeKlineFast(env.Data); ok {
+			require.Empty(t, bad)
+			require.Len(t, list, len(fast))
+			for i, rs := range list {
+				require.Equal(t, *rs.S, fast[i].S)
+				bars, rejects := barsOf(s, rs.RespList)
+				require.Empty(t, rejects)
+				require.Equal(t, bars, vendor.SortBars(fast[i].Bars))
+			}
+		}
 		for _, rs := range list {
 			require.NotNil(t, rs.S)
 			bars, rejects := barsOf(s, rs.RespList)

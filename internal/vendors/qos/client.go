@@ -151,6 +151,12 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		if err != nil {
 			return err
 		}
+		if fast, ok := decodeKlineFast(env.Data); ok {
+			if bars, ok, err := historyFast(fast, symbol, kt); ok || err != nil {
+				page.Bars = bars
+				return err
+			}
+		}
 		list, bad, err := decodeKlineData(env.Data)
 		if err != nil {
 			return err
@@ -160,8 +166,8 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		}
 		var bars []vendor.Bar
 		for _, s := range list {
-			if !SameCode(*s.C, symbol) {
-				return apiError(vendor.ErrProtocol, fmt.Sprintf("answer is for %q, asked for %q", *s.C, symbol))
+			if err := sameSymbol(*s.C, symbol); err != nil {
+				return err
 			}
 			for _, raw := range s.K {
 				wb, reason := toBar(raw)
@@ -356,6 +362,9 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, chunk []vendor.
 		if err != nil {
 			return err
 		}
+		if fast, ok := decodeKlineFast(env.Data); ok && run.latestFast(fast, ktsOf, want) {
+			return nil
+		}
 		list, bad, err := decodeKlineData(env.Data)
 		if err != nil {
 			return err
@@ -393,6 +402,86 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, chunk []vendor.
 		run.ok++
 		return nil
 	})
+}
+
+// sameSymbol checks that a history answer's code is the one asked for.
+func sameSymbol(got, symbol string) error {
+	if !SameCode(got, symbol) {
+		return apiError(vendor.ErrProtocol, fmt.Sprintf("answer is for %q, asked for %q", got, symbol))
+	}
+	return nil
+}
+
+// historyFast turns a one-pass decoded history answer into ascending bars,
+// with the error the element-wise path would return. It reports false when
+// a bar would be a reject there (another code or kt).
+func historyFast(list []fastSeries, symbol string, kt int) ([]vendor.Bar, bool, error) {
+	n := 0
+	for _, s := range list {
+		if err := sameSymbol(s.C, symbol); err != nil {
+			return nil, false, err
+		}
+		for _, w := range s.K {
+			if !w.fromSeries(s.C) || (w.Kt != 0 && int(w.Kt) != kt) {
+				return nil, false, nil
+			}
+		}
+		n += len(s.K)
+	}
+	bars := make([]vendor.Bar, 0, n)
+	for _, s := range list {
+		for _, w := range s.K {
+			b, _ := w.bar()
+			bars = append(bars, b)
+		}
+	}
+	return vendor.SortBars(bars), true, nil
+}
+
+// latestFast files a one-pass decoded latest answer into the run as the
+// element-wise path would. It files nothing and reports false when an
+// element or bar would be a reject there.
+func (run *latestRun) latestFast(list []fastSeries, ktsOf map[string][]int, want map[seriesKey]vendor.Series) bool {
+	type placed struct {
+		s vendor.Series
+		w fastBar
+	}
+	var all []placed
+	for _, e := range list {
+		code := normCode(e.C)
+		kts, requested := ktsOf[code]
+		if !requested {
+			return false
+		}
+		for _, w := range e.K {
+			kt := int(w.Kt)
+			if kt == 0 {
+				if len(kts) > 1 {
+					return false
+				}
+				kt = kts[0]
+			}
+			s, ok := want[seriesKey{code, kt}]
+			if !ok || !w.fromSeries(e.C) {
+				return false
+			}
+			all = append(all, placed{s, w})
+		}
+	}
+	got := make(map[vendor.Series][]vendor.Bar, len(list))
+	var order []vendor.Series
+	for _, p := range all {
+		if _, ok := got[p.s]; !ok {
+			order = append(order, p.s)
+		}
+		b, _ := p.w.bar()
+		got[p.s] = append(got[p.s], b)
+	}
+	for _, s := range order {
+		run.out.Bars[s] = vendor.SortBars(got[s])
+	}
+	run.ok++
+	return true
 }
 
 // placeBar decodes a bar of the answer element for code and finds its series

@@ -3,6 +3,7 @@ package qos
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd/internal/decimal"
 	"github.com/syncd/syncd/internal/vendor"
+	"github.com/syncd/syncd/internal/vendors/lenient"
 	"github.com/syncd/syncd/internal/vendors/transport"
 )
 
@@ -199,6 +201,114 @@ func toBar(raw json.RawMessage) (wireBar, string) {
 		*f.dst = d
 	}
 	return wireBar{bar: b, code: w.C, kt: int(w.Kt)}, ""
+}
+
+// fastBar is a KlineBar as the one-pass decoding reads it: prices straight
+// into decimals, the code kept inline.
+type fastBar struct {
+	C  barCode     `json:"c"`
+	O  lenient.Dec `json:"o"`
+	Cl lenient.Dec `json:"cl"`
+	H  lenient.Dec `json:"h"`
+	L  lenient.Dec `json:"l"`
+	V  lenient.Dec `json:"v"`
+	Ts optInt      `json:"ts"`
+	Kt Int         `json:"kt"`
+}
+
+// bar converts w as toBar would, or reports false where toBar would give a
+// reason.
+func (w fastBar) bar() (vendor.Bar, bool) {
+	t := int64(w.Ts.v)
+	if !w.Ts.set || t < minSeconds || t >= maxSeconds || !w.O.Set || !w.H.Set || !w.L.Set || !w.Cl.Set || !w.V.Set {
+		return vendor.Bar{}, false
+	}
+	return vendor.Bar{Time: time.Unix(t, 0).UTC(), Open: w.O.Decimal, High: w.H.Decimal, Low: w.L.Decimal,
+		Close: w.Cl.Decimal, Volume: w.V.Decimal}, true
+}
+
+// fromSeries reports whether the bar's own code is absent or its series'
+// code: then every code check of the element-wise path passes.
+func (w fastBar) fromSeries(code string) bool { return w.C.n == 0 || string(w.C.b[:w.C.n]) == code }
+
+// barCode is a bar's c kept inline, so a bar costs no string. It refuses
+// what it cannot keep exactly (escapes, more than its bytes); the
+// element-wise path reads those.
+type barCode struct {
+	n int
+	b [24]byte
+}
+
+var errFallback = errors.New("left to the element-wise decoding")
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *barCode) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as for a string field
+	}
+	if len(b) < 2 || b[0] != '"' || len(b)-2 > len(c.b) || bytes.IndexByte(b, '\\') >= 0 {
+		return errFallback
+	}
+	c.n = copy(c.b[:], b[1:len(b)-1])
+	return nil
+}
+
+// optInt is a *Int without the allocation: null or absent leaves set false.
+type optInt struct {
+	v   Int
+	set bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *optInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*o = optInt{} // as null sets a pointer to nil
+		return nil
+	}
+	if err := o.v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	o.set = true
+	return nil
+}
+
+// fastSeries is one series of a kline answer as the one-pass decoding reads
+// it.
+type fastSeries struct {
+	C string
+	K []fastBar
+}
+
+// decodeKlineFast decodes a kline answer's data in one pass, with no copy per
+// element and no string per field. It reports false when the data is not an
+// array or any element would be a bad element or a bar with a reason; the
+// caller then decodes element by element (decodeKlineData, toBar), which says
+// what and keeps the rest.
+func decodeKlineFast(data json.RawMessage) ([]fastSeries, bool) {
+	d := bytes.TrimSpace(data)
+	if len(d) == 0 || d[0] != '[' {
+		return nil, false
+	}
+	var elems []struct {
+		C *string   `json:"c"`
+		K []fastBar `json:"k"`
+	}
+	if json.Unmarshal(d, &elems) != nil {
+		return nil, false
+	}
+	out := make([]fastSeries, len(elems))
+	for i, e := range elems {
+		if e.C == nil || *e.C == "" {
+			return nil, false
+		}
+		for _, w := range e.K {
+			if _, ok := w.bar(); !ok {
+				return nil, false
+			}
+		}
+		out[i] = fastSeries{C: *e.C, K: e.K}
+	}
+	return out, true
 }
 
 // seconds converts a Unix time in seconds and rejects other units.

@@ -70,6 +70,25 @@ func FuzzDecodeKline(f *testing.F) {
 		for _, b := range bad {
 			require.NotEmpty(t, b.reason)
 		}
+		// What the one-pass decoding accepts, element-wise decoding must accept
+		// whole and read the same, the bars' own codes included.
+		if fast, ok := decodeKlineFast(env.Data); ok {
+			require.Empty(t, bad)
+			require.Len(t, list, len(fast))
+			for i, s := range list {
+				require.Equal(t, *s.C, fast[i].C)
+				require.Len(t, fast[i].K, len(s.K))
+				for j, raw := range s.K {
+					wb, reason := toBar(raw)
+					require.Empty(t, reason)
+					b, ok := fast[i].K[j].bar()
+					require.True(t, ok)
+					require.Equal(t, wb.bar, b)
+					require.Equal(t, wb.kt, int(fast[i].K[j].Kt))
+					require.Equal(t, wb.code == "" || wb.code == *s.C, fast[i].K[j].fromSeries(*s.C))
+				}
+			}
+		}
 		for _, s := range list {
 			require.NotNil(t, s.C)
 			var bars []vendor.Bar

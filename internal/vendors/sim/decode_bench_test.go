@@ -19,6 +19,7 @@ import (
 	"github.com/syncd/syncd/internal/vendors/alltick"
 	"github.com/syncd/syncd/internal/vendors/infoway"
 	"github.com/syncd/syncd/internal/vendors/qos"
+	"github.com/syncd/syncd/internal/vendors/xdtick"
 )
 
 // replay answers every request with the simulator's answer to the first one,
@@ -80,8 +81,14 @@ type latester interface {
 // benchHistory decodes the same history page on every iteration.
 func benchHistory(b *testing.B, c historian, symbol string, n int) {
 	b.Helper()
+	benchHistoryEnd(b, c, symbol, time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC), n)
+}
+
+// benchHistoryEnd is benchHistory with the page's end time given; zero asks
+// for the latest bars (for vendors that take no end time).
+func benchHistoryEnd(b *testing.B, c historian, symbol string, end time.Time, n int) {
+	b.Helper()
 	ctx := context.Background()
-	end := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	page, err := c.History(ctx, symbol, vendor.TF1m, end, n)
 	require.NoError(b, err)
 	require.Len(b, page.Bars, n)
@@ -148,4 +155,16 @@ func BenchmarkDecodeQOS(b *testing.B) {
 	}
 	b.Run("History1000", func(b *testing.B) { benchHistory(b, c(b), "CF:BTCUSDT", 1000) })
 	b.Run("Latest10Groups", func(b *testing.B) { benchLatest(b, c(b), vendor.QOS, 10, qosCrypto) })
+}
+
+func BenchmarkDecodeXdTick(b *testing.B) {
+	c := func(b *testing.B) *xdtick.Client {
+		b.Helper()
+		return replayClient(b, vendor.XdTick, XdTick, func(u string) (*xdtick.Client, error) {
+			return xdtick.New(xdtick.Config{BaseURL: u, Token: secret.New("bench")})
+		})
+	}
+	// XdTick takes no end time: the page is the latest bars.
+	b.Run("History1000", func(b *testing.B) { benchHistoryEnd(b, c(b), "BTCUSDT", time.Time{}, xdtick.PageSize) })
+	b.Run("Latest500Groups", func(b *testing.B) { benchLatest(b, c(b), vendor.XdTick, xdtick.BatchMax, crypto) })
 }

@@ -135,8 +135,8 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 		if err != nil {
 			return err
 		}
-		var kd KlineData
-		if err := json.Unmarshal(data, &kd); err != nil {
+		kd, bars, rejects, err := decodeKline(series, data)
+		if err != nil {
 			return protocol(vendor.EndpointHistory, "kline data", err)
 		}
 		// A month answered for a minute (or the reverse) must never be stored.
@@ -144,13 +144,85 @@ func (c *Client) History(ctx context.Context, symbol string, tf vendor.Timeframe
 			return protocol(vendor.EndpointHistory, "kline data",
 				fmt.Errorf("answer for %q %q, asked for %q %q", kd.Code, kd.KlineType, symbol, kt))
 		}
-		page.Bars, page.Rejects = decodeBars(series, kd.KlineList)
+		page.Bars, page.Rejects = bars, rejects
 		return nil
 	})
 	if err != nil {
 		return vendor.Page{}, fmt.Errorf("fetch xdtick history page: %w", err)
 	}
 	return page, nil
+}
+
+// fastBar is a Bar as the one-pass decoding reads it: startTime, which
+// syncd does not use, is checked to be a string but not kept (the outer
+// field hides Bar's), so a page costs no string per bar.
+type fastBar struct {
+	Bar
+	StartTime unusedString `json:"startTime"`
+}
+
+// unusedString accepts what a string field accepts (a string or null)
+// without keeping it.
+type unusedString struct{}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (unusedString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '"' && string(b) != "null" {
+		return fmt.Errorf("startTime %.20s is not a string", b)
+	}
+	return nil
+}
+
+// decodeKline decodes /tick-api/kline's data: the whole bar list in one
+// pass, and only when a bar spoils that, element by element (decodeBars), so
+// the bad bar becomes a reject and the rest are kept. Both ways give the
+// same result; the returned KlineData has no KlineList.
+func decodeKline(s vendor.Series, data []byte) (KlineData, []vendor.Bar, []vendor.Reject, error) {
+	var fast struct {
+		Code      string    `json:"code"`
+		KlineType string    `json:"klineType"`
+		KlineList []fastBar `json:"klineList"`
+	}
+	if json.Unmarshal(data, &fast) == nil && complete(fast.KlineList) {
+		return KlineData{Code: fast.Code, KlineType: fast.KlineType}, toBars(fast.KlineList), nil, nil
+	}
+	var kd KlineData
+	if err := json.Unmarshal(data, &kd); err != nil {
+		return KlineData{}, nil, nil, err
+	}
+	bars, rejects := decodeBars(s, kd.KlineList)
+	kd.KlineList = nil
+	return kd, bars, rejects, nil
+}
+
+// complete reports whether every bar decoded in one pass would pass
+// decodeBars too.
+func complete(bars []fastBar) bool {
+	for _, b := range bars {
+		if b.missing() != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// toBars converts bars that complete accepted, ascending and deduplicated.
+// XdTick sends bars newest first: strictly descending ones are filled in
+// from the end, so SortBars gets them ascending and only has to check (with
+// no two times equal, the order SortBars' dedup depends on cannot differ).
+func toBars(bars []fastBar) []vendor.Bar {
+	out := make([]vendor.Bar, len(bars))
+	desc := true
+	for i := 1; i < len(bars) && desc; i++ {
+		desc = bars[i].Timestamp < bars[i-1].Timestamp
+	}
+	for i, b := range bars {
+		if desc {
+			i = len(bars) - 1 - i
+		}
+		out[i] = b.ToBar()
+	}
+	return vendor.SortBars(out)
 }
 
 // decodeBars decodes each element on its own, so one bad bar becomes a
@@ -257,27 +329,62 @@ func (c *Client) latestOnce(ctx context.Context, run *latestRun, chunk []vendor.
 		if err != nil {
 			return err
 		}
-		var bd BatchData
-		if err := json.Unmarshal(data, &bd); err != nil {
-			return protocol(vendor.EndpointLatest, "batch data", err)
+		if err := run.collect(data, want); err != nil {
+			return err
 		}
 		run.ok++
-		for _, g := range bd.KlineList {
-			s, ok := want[groupKey{g.Code, g.KlineType}]
-			if !ok {
-				raw, _ := json.Marshal(g)
-				run.out.Rejects = append(run.out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.XdTick, Symbol: g.Code},
-					Raw: raw, Reason: "answer for a series that was not requested"})
-				continue
-			}
-			bars, rejects := decodeBars(s, g.KlineData)
-			run.out.Rejects = append(run.out.Rejects, rejects...)
-			if len(bars) > 0 {
-				run.out.Bars[s] = bars
+		return nil
+	})
+}
+
+// collect files /tick-api/batch-kline's groups into the run. It decodes all
+// groups in one pass and only when a bar or an unrequested group spoils
+// that, group by group and bar by bar, so what is bad becomes a reject and
+// the rest are kept.
+func (run *latestRun) collect(data []byte, want map[groupKey]vendor.Series) error {
+	var fast struct {
+		KlineList []fastGroup `json:"klineList"`
+	}
+	if json.Unmarshal(data, &fast) == nil && !slices.ContainsFunc(fast.KlineList, func(g fastGroup) bool {
+		_, ok := want[groupKey{g.Code, g.KlineType}]
+		return !ok || !complete(g.KlineData)
+	}) {
+		for _, g := range fast.KlineList {
+			if bars := toBars(g.KlineData); len(bars) > 0 {
+				run.out.Bars[want[groupKey{g.Code, g.KlineType}]] = bars
 			}
 		}
 		return nil
-	})
+	}
+	var bd BatchData
+	if err := json.Unmarshal(data, &bd); err != nil {
+		return protocol(vendor.EndpointLatest, "batch data", err)
+	}
+	for _, g := range bd.KlineList {
+		s, ok := want[groupKey{g.Code, g.KlineType}]
+		if !ok {
+			raw, err := json.Marshal(g)
+			if err != nil {
+				return protocol(vendor.EndpointLatest, "batch group", err)
+			}
+			run.out.Rejects = append(run.out.Rejects, vendor.Reject{Series: vendor.Series{Vendor: vendor.XdTick, Symbol: g.Code},
+				Raw: raw, Reason: "answer for a series that was not requested"})
+			continue
+		}
+		bars, rejects := decodeBars(s, g.KlineData)
+		run.out.Rejects = append(run.out.Rejects, rejects...)
+		if len(bars) > 0 {
+			run.out.Bars[s] = bars
+		}
+	}
+	return nil
+}
+
+// fastGroup is a BatchGroup with the bars decoded in the same pass.
+type fastGroup struct {
+	Code      string    `json:"code"`
+	KlineType string    `json:"klineType"`
+	KlineData []fastBar `json:"klineData"`
 }
 
 // Trades fetches the latest trade of each symbol, at most TradeMax codes per

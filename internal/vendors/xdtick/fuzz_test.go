@@ -3,6 +3,7 @@ package xdtick
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/syncd/syncd/internal/vendor"
@@ -44,15 +45,25 @@ func FuzzDecodeKline(f *testing.F) {
 		if err != nil {
 			return
 		}
+		series := vendor.Series{Symbol: "X"}
+		head, fastBars, fastRejects, fastErr := decodeKline(series, data)
 		var kd KlineData
 		if json.Unmarshal(data, &kd) != nil {
+			if fastErr == nil {
+				t.Fatal("one-pass decoding accepted data the element-wise one refuses")
+			}
 			return
 		}
-		bars, rejects := decodeBars(vendor.Series{Symbol: "X"}, kd.KlineList)
+		bars, rejects := decodeBars(series, kd.KlineList)
 		if len(bars)+len(rejects) > len(kd.KlineList) {
 			t.Fatal("more bars and rejects than elements")
 		}
 		checkBars(t, bars)
+		// The one-pass decoding must give exactly what element-wise decoding gives.
+		if fastErr != nil || head.Code != kd.Code || head.KlineType != kd.KlineType ||
+			!reflect.DeepEqual(fastBars, bars) || !reflect.DeepEqual(fastRejects, rejects) {
+			t.Fatalf("one-pass decoding differs: %v %v %v, element-wise %v %v", fastErr, fastBars, fastRejects, bars, rejects)
+		}
 	})
 }
 
