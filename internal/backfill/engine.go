@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/clock"
+	"github.com/syncd/syncd/internal/failpoint"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -301,6 +302,7 @@ func (e *Engine) walk(ctx context.Context, s vendor.Series, caps vendor.Capabili
 		case err != nil:
 			return err
 		}
+		failpoint.Hit(failpoint.AfterResponse)
 		if err := e.commitPage(ctx, s, caps, w, page, r); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/barcheck"
+	"github.com/syncd/syncd/internal/failpoint"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -152,6 +153,7 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	if err != nil {
 		return fmt.Errorf("commit history page: %w", err)
 	}
+	failpoint.Hit(failpoint.AfterCommit)
 	r.Pages++
 	r.Inserted += written.Inserted
 	r.Updated += written.Updated
