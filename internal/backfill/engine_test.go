@@ -254,3 +254,21 @@ func TestRunGroupsFastPathPagesOfManySeries(t *testing.T) {
 		gs.of(s).checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
 	}
 }
+
+func TestBarSpoiledInTransitFetchedAgain(t *testing.T) {
+	t.Parallel()
+	badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) {
+		f.badAt = map[time.Time]bool{badAt: true}
+		f.fail = func(n int, _ time.Time) error {
+			if n == 3 { // the refetch of the page holding badAt: served right this time
+				f.badAt = nil
+			}
+			return nil
+		}
+	})
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
+	require.Empty(t, b.store.quarantine)
+	require.Equal(t, b.vendor.ends[1], b.vendor.ends[2], "the spoiled page was asked for again with the same end")
+}

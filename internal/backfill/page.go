@@ -16,16 +16,27 @@ import (
 
 // fetch gets one page, retrying retryable failures with jittered exponential
 // backoff. Every try passes through the client and so through the governor.
-func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int, r *Result) (vendor.Page, error) {
+//
+// A page holding bars that fail validation is fetched again, up to
+// spoiledRefetches times, before its bad bars go to quarantine: the cursor
+// moves past them, so a bar spoiled in transit would otherwise never be
+// stored.
+func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendor.Capabilities, r *Result) (vendor.Page, error) {
 	rctx := ctx
 	if e.cfg.Lane != nil {
 		rctx = e.cfg.Lane(ctx, w.heal)
 	}
 	delay := e.cfg.RetryMin
+	refetched := 0
 	for attempt := 1; ; attempt++ {
 		r.Requests++
-		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, limit)
+		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, caps.PageSize)
 		if err == nil {
+			if n := e.invalid(s, caps, w, page); n > 0 && refetched < spoiledRefetches {
+				refetched++
+				e.log.Info("history page holds invalid bars; fetching it again", zap.Stringer("series", s), zap.Int("invalid", n))
+				continue
+			}
 			return page, nil
 		}
 		if ctx.Err() != nil {
@@ -51,6 +62,16 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int,
 		}
 		delay = min(delay*2, e.cfg.RetryMax)
 	}
+}
+
+// spoiledRefetches bounds how often a page with invalid bars is fetched
+// again before they are quarantined.
+const spoiledRefetches = 2
+
+// invalid counts the page's bars that would go to quarantine.
+func (e *Engine) invalid(s vendor.Series, caps vendor.Capabilities, w *walk, page vendor.Page) int {
+	_, bad := barcheck.Check(page.Bars, barcheck.Rules{Timeframe: s.Timeframe, Market: caps.Market, Now: e.clock.Now(), End: w.end})
+	return len(bad) + len(page.Rejects)
 }
 
 func retryable(err error) bool {
