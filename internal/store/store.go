@@ -91,6 +91,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if pcfg.ConnConfig.ConnectTimeout == 0 {
 		pcfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
+	if pcfg.PingTimeout == 0 {
+		// The pool pings a connection idle for over a second before handing it
+		// out, by default bounded only by the caller's deadline (OpTimeout): a
+		// half-open connection would stall its caller for minutes.
+		pcfg.PingTimeout = 5 * time.Second
+	}
 	pcfg.ConnConfig.Tracer = &tracelog.TraceLog{Logger: pgxLogger(log.Named("pgx")), LogLevel: tracelog.LogLevelDebug}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
