@@ -204,7 +204,9 @@ func (g *Governor) Acquire(ctx context.Context, ep vendor.Endpoint, items int) e
 				return err
 			}
 			if ok {
-				g.grant(w, now, start)
+				// count may have waited on the database to reserve a block:
+				// the request goes out after that, so the spacing starts then.
+				g.grant(w, g.clock.Now(), start)
 				g.mu.Unlock()
 				return nil
 			}

@@ -263,3 +263,35 @@ func TestCancelledWait(t *testing.T) {
 		require.ErrorIs(t, g.Acquire(ctx, vendor.EndpointHistory, 1), context.DeadlineExceeded)
 	})
 }
+
+// slowUsage takes delay to reserve a block, as a loaded database does.
+type slowUsage struct {
+	memUsage
+	delay time.Duration
+}
+
+func (s *slowUsage) ReserveQuota(ctx context.Context, v, fp string, day time.Time, n int64) (int64, error) {
+	time.Sleep(s.delay)
+	return s.memUsage.ReserveQuota(ctx, v, fp, day, n)
+}
+
+func TestSpacingStartsAfterASlowReservation(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := lookup(t, "premium") // history: 100 ms apart
+		usage := &slowUsage{memUsage: memUsage{n: map[time.Time]int64{}}, delay: 80 * time.Millisecond}
+		g, err := New(Config{Plan: p, Usage: usage, KeyFingerprint: "fp", Block: 2})
+		require.NoError(t, err)
+		ctx := context.Background()
+		var sent []time.Time
+		for range 6 {
+			require.NoError(t, g.Acquire(ctx, vendor.EndpointHistory, 1))
+			sent = append(sent, time.Now()) // the request leaves when Acquire returns
+			g.Report(vendor.EndpointHistory, nil)
+		}
+		for i := 1; i < len(sent); i++ {
+			require.GreaterOrEqual(t, sent[i].Sub(sent[i-1]), p.MinInterval(vendor.EndpointHistory),
+				"request %d left %s after the one before", i, sent[i].Sub(sent[i-1]))
+		}
+	})
+}
