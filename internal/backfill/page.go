@@ -18,7 +18,7 @@ import (
 // backoff. Every try passes through the client and so through the governor.
 //
 // A page holding bars that fail validation is fetched again, up to
-// spoiledRefetches times, before its bad bars go to quarantine: the cursor
+// spoiledRefetches times, its bad bars quarantined each time: the cursor
 // moves past them, so a bar spoiled in transit would otherwise never be
 // stored.
 func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendor.Capabilities, r *Result) (vendor.Page, error) {
@@ -32,9 +32,13 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 		r.Requests++
 		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, caps.PageSize)
 		if err == nil {
-			if n := e.invalid(s, caps, w, page); n > 0 && refetched < spoiledRefetches {
+			if q := e.invalid(s, caps, w, page); len(q) > 0 && refetched < spoiledRefetches {
 				refetched++
-				e.log.Info("history page holds invalid bars; fetching it again", zap.Stringer("series", s), zap.Int("invalid", n))
+				e.log.Info("history page holds invalid bars; quarantined them, fetching it again", zap.Stringer("series", s),
+					zap.Int("invalid", len(q)))
+				if _, err := e.cfg.Store.Commit(ctx, Commit{Series: s, Quarantine: q}); err != nil {
+					e.log.Warn("quarantine invalid bars", zap.Stringer("series", s), zap.Error(err))
+				}
 				continue
 			}
 			return page, nil
@@ -68,10 +72,22 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 // again before they are quarantined.
 const spoiledRefetches = 2
 
-// invalid counts the page's bars that would go to quarantine.
-func (e *Engine) invalid(s vendor.Series, caps vendor.Capabilities, w *walk, page vendor.Page) int {
+// invalid returns what of the page would go to quarantine.
+func (e *Engine) invalid(s vendor.Series, caps vendor.Capabilities, w *walk, page vendor.Page) []Quarantined {
 	_, bad := barcheck.Check(page.Bars, barcheck.Rules{Timeframe: s.Timeframe, Market: caps.Market, Now: e.clock.Now(), End: w.end})
-	return len(bad) + len(page.Rejects)
+	return quarantine(page, bad)
+}
+
+// quarantine lists a page's undecodable entries and invalid bars.
+func quarantine(page vendor.Page, bad []barcheck.Problem) []Quarantined {
+	var q []Quarantined
+	for _, rj := range page.Rejects {
+		q = append(q, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
+	}
+	for _, p := range bad {
+		q = append(q, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
+	}
+	return q
 }
 
 func retryable(err error) bool {
@@ -117,13 +133,7 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	progressed := !pageOldest.IsZero() && (w.end.IsZero() || pageOldest.Before(w.end))
 	short := page.Requested > 0 && len(page.Bars)+len(page.Rejects) < page.Requested
 
-	c := Commit{Series: s}
-	for _, rj := range page.Rejects {
-		c.Quarantine = append(c.Quarantine, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
-	}
-	for _, p := range bad {
-		c.Quarantine = append(c.Quarantine, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
-	}
+	c := Commit{Series: s, Quarantine: quarantine(page, bad)}
 	// A deep walk keeps only bars strictly below the stored oldest: the boundary
 	// bar an inclusive end repeats is stored already, and what remains cannot
 	// conflict, so the store may take its fast path.
