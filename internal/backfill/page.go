@@ -80,7 +80,7 @@ func (e *Engine) invalid(s vendor.Series, caps vendor.Capabilities, w *walk, pag
 
 // quarantine lists a page's undecodable entries and invalid bars.
 func quarantine(page vendor.Page, bad []barcheck.Problem) []Quarantined {
-	var q []Quarantined
+	q := make([]Quarantined, 0, len(page.Rejects)+len(bad))
 	for _, rj := range page.Rejects {
 		q = append(q, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
 	}
