@@ -70,8 +70,8 @@ type harness struct {
 	proxy   *proxy
 	token   string
 
-	heads   atomic.Int64 // history requests for the latest page (no end time)
-	deep    atomic.Int64 // history requests with an end time
+	endsMu  sync.Mutex
+	ends    []time.Time // end time of every history request; zero: the latest page
 	runs    int
 	logDir  string
 	lastLog string
@@ -155,22 +155,31 @@ func nameHash(s string) uint64 {
 	return f.Sum64()
 }
 
-// countHistory tells head requests (the latest page) from deep ones (a page
-// ending at a time) before the simulator sees them.
+// countHistory records the end time of every history request before the
+// simulator sees it.
 func (h *harness) countHistory(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/kline") {
 			var q alltick.Request[alltick.KlineQuery]
 			if json.Unmarshal([]byte(r.URL.Query().Get("query")), &q) == nil {
-				if q.Data.KlineTimestampEnd == 0 {
-					h.heads.Add(1)
-				} else {
-					h.deep.Add(1)
+				end := time.Time{}
+				if q.Data.KlineTimestampEnd != 0 {
+					end = time.Unix(q.Data.KlineTimestampEnd, 0).UTC()
 				}
+				h.endsMu.Lock()
+				h.ends = append(h.ends, end)
+				h.endsMu.Unlock()
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// historyEnds returns the end times of the history requests so far.
+func (h *harness) historyEnds() []time.Time {
+	h.endsMu.Lock()
+	defer h.endsMu.Unlock()
+	return append([]time.Time(nil), h.ends...)
 }
 
 // dbURL is what syncd connects to: the database, through the proxy if any.
@@ -190,7 +199,6 @@ type daemon struct {
 	log      string
 	done     chan struct{}
 	state    *os.ProcessState
-	killed   atomic.Bool // the test sent SIGKILL
 
 	mu    sync.Mutex
 	lines []string
@@ -304,7 +312,6 @@ func (d *daemon) exited() bool {
 func (d *daemon) kill(t *testing.T) {
 	t.Helper()
 	require.False(t, d.exited(), "syncd exited by itself before the kill: %s", d.state)
-	d.killed.Store(true)
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGKILL))
 	<-d.done
 	d.requireNoCrash(t)
