@@ -96,6 +96,7 @@ bench: ## benchmarks (figures only, no assertions on time)
 CHAOS_TIMEOUT ?= 30m
 CHAOSFLAGS ?=
 chaos_test = @$(with_pg_image); \
+	$(GO) test -tags chaos -count=1 ./internal/failpoint/ && \
 	$(GO) test -tags chaos -count=1 -v -parallel 8 -timeout $(CHAOS_TIMEOUT) ./internal/chaos/... -args
 
 .PHONY: chaos
