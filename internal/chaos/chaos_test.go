@@ -25,7 +25,10 @@ const lockAcquired = "fetch lock acquired"
 func TestKillAnywhere(t *testing.T) {
 	t.Parallel()
 	require.GreaterOrEqual(t, *flagKills, 20, "-chaos.kills: the issue asks for at least 20")
-	h := newHarness(t, scenario{symbols: []string{"BTCUSDT", "ETHUSDT", "EURUSD"}, tf: vendor.TF1m, history: 10 * 24 * time.Hour})
+	// Ten hours of history per kill: a process lives about a dozen pages, so
+	// roughly half the kills land in the backfill.
+	h := newHarness(t, scenario{symbols: []string{"BTCUSDT", "ETHUSDT", "EURUSD"}, tf: vendor.TF1m,
+		history: time.Duration(*flagKills) * 10 * time.Hour})
 	rng := rand.New(rand.NewPCG(*flagSeed, nameHash(t.Name())))
 	minEach := *flagKills / 3
 	var kills, duringBackfill, duringPolling int
