@@ -215,7 +215,7 @@ func TestVendorFaults(t *testing.T) {
 	t.Logf("faults injected: %v over %d requests; %d impossible bars quarantined", st.Total.Faults, st.Total.Requests, quarantined)
 }
 
-// TestSecondRunHeadOnly restarts syncd on a complete table a minute later:
+// TestSecondRunHeadOnly restarts syncd on a complete table two bars later:
 // it may fetch only pages at the head, above the newest stored bar, never
 // walk history again.
 func TestSecondRunHeadOnly(t *testing.T) {
@@ -238,9 +238,10 @@ func TestSecondRunHeadOnly(t *testing.T) {
 	}
 	polls := latest()
 
-	// Past the next minute (and the engine's 5 s grace) the head holds a bar
-	// the table lacks, so the second run has a head page to fetch.
-	<-time.After(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 6*time.Second)))
+	// Two bars later (plus the engine's 5 s grace) the head holds more than
+	// the poller's latest two bars can cover, so the second run has a head
+	// page to fetch.
+	<-time.After(time.Until(time.Now().Truncate(time.Minute).Add(2*time.Minute + 6*time.Second)))
 	d = h.start()
 	require.True(t, d.waitLog(lockAcquired, time.Minute), "syncd did not start fetching")
 	since := h.serverNow()
