@@ -25,6 +25,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/syncd/syncd/internal/decimal"
 	"github.com/syncd/syncd/internal/plan"
@@ -69,6 +72,7 @@ type harness struct {
 	pool    *pgxpool.Pool // direct to the database, never through the proxy
 	proxy   *proxy
 	token   string
+	simLog  *observer.ObservedLogs // the simulator's refusals, with what was exceeded
 
 	endsMu  sync.Mutex
 	ends    []time.Time // end time of every history request; zero: the latest page
@@ -95,7 +99,10 @@ func newHarness(t *testing.T, sc scenario) *harness {
 	require.NoError(t, err)
 	faults, err := sim.ParseFaults(sc.faults)
 	require.NoError(t, err)
-	h.sim, err = sim.New(sim.Config{Seed: *flagSeed ^ nameHash(t.Name()), Plan: p, Faults: faults, RootVendor: vendor.AllTick})
+	core, logs := observer.New(zapcore.DebugLevel)
+	h.simLog = logs
+	h.sim, err = sim.New(sim.Config{Seed: *flagSeed ^ nameHash(t.Name()), Plan: p, Faults: faults, RootVendor: vendor.AllTick,
+		Logger: zap.New(core)})
 	require.NoError(t, err)
 	require.NoError(t, h.sim.RegisterVendor(vendor.AllTick, sim.AllTick))
 	srv := httptest.NewServer(h.countHistory(h.sim))
@@ -222,6 +229,9 @@ func (h *harness) start(extra ...string) *daemon {
 		"SYNCD_TIMEFRAMES="+string(h.sc.tf), "SYNCD_BACKFILL_SINCE="+h.horizon.Format(time.RFC3339),
 		"SYNCD_HTTP_ADDR="+d.httpAddr, "SYNCD_LOG_LEVEL=info", "SYNCD_LOG_FORMAT=json", "SYNCD_SHUTDOWN_TIMEOUT=30s",
 	)
+	if *flagQuotaMargin != "" {
+		env = append(env, "SYNCD_QUOTA_MARGIN="+*flagQuotaMargin)
+	}
 	env = append(env, extra...)
 	d.cmd = exec.CommandContext(h.t.Context(), syncdBin, "run")
 	d.cmd.Env = env
@@ -514,7 +524,13 @@ WHERE vendor = $1 AND symbol = $2 AND timeframe = $3 ORDER BY ts`, s.Vendor, s.S
 			by[e.Endpoint] = e.Refused
 		}
 	}
-	require.Zero(t, refused, "requests the simulator refused for breaking the plan, by endpoint: %v", by)
+	refusals := h.simLog.FilterMessage("request refused by plan").All()
+	details := make([]string, 0, len(refusals))
+	for _, e := range refusals {
+		f := e.ContextMap()
+		details = append(details, fmt.Sprintf("%s %v: %v", e.Time.Format("15:04:05.000"), f["endpoint"], f["detail"]))
+	}
+	require.Zero(t, refused, "requests the simulator refused for breaking the plan, by endpoint: %v\n%s", by, strings.Join(details, "\n"))
 	require.GreaterOrEqual(t, h.quotaCount(), int64(st.Total.Requests), "the persisted daily count is below the requests the simulator saw: it was reset")
 }
 

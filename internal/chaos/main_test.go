@@ -21,9 +21,10 @@ import (
 )
 
 var (
-	flagSeed      = flag.Uint64("chaos.seed", 1, "seed of the kill moments, failpoint counts and simulator paths; a failure replays with the same seed")
-	flagKills     = flag.Int("chaos.kills", 24, "SIGKILLs in the kill scenario (at least 20, a third of them while polling)")
-	flagFaultsFor = flag.Duration("chaos.faults-for", time.Minute, "how long syncd runs against 10 % simulator faults (the issue's full figure: 5m)")
+	flagSeed        = flag.Uint64("chaos.seed", 1, "seed of the kill moments, failpoint counts and simulator paths; a failure replays with the same seed")
+	flagKills       = flag.Int("chaos.kills", 24, "SIGKILLs in the kill scenario (at least 20, a third of them while polling)")
+	flagFaultsFor   = flag.Duration("chaos.faults-for", time.Minute, "how long syncd runs against 10 % simulator faults (the issue's full figure: 5m)")
+	flagQuotaMargin = flag.String("chaos.quota-margin", "", "SYNCD_QUOTA_MARGIN for syncd (the governor's padding on every spacing); empty: syncd's default")
 )
 
 // Set by TestMain for every test.
