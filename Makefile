@@ -108,6 +108,23 @@ SYNCBENCH_FLAGS ?=
 bench/e2e: ## end-to-end benchmark into docs/benchmarks.md (SYNCBENCH_FLAGS=-quick: ~1 min)
 	GO=$(GO) bash scripts/bench.sh $(SYNCBENCH_FLAGS)
 
+# The reliability suite (internal/chaos, build tag chaos): the real binary,
+# the simulator and PostgreSQL in Docker, broken on purpose. Extra flags for
+# the test binary go in CHAOSFLAGS, e.g. CHAOSFLAGS=-chaos.seed=7.
+CHAOS_TIMEOUT ?= 30m
+CHAOSFLAGS ?=
+chaos_test = @$(with_pg_image); \
+	$(GO) test -tags chaos -count=1 ./internal/failpoint/ && \
+	$(GO) test -tags chaos -count=1 -v -parallel 8 -timeout $(CHAOS_TIMEOUT) ./internal/chaos/... -args
+
+.PHONY: chaos
+chaos: ## reliability suite, full: 50 kills, failpoints, outages, 5 min of vendor faults (Docker)
+	$(chaos_test) -chaos.kills=50 -chaos.faults-for=5m $(CHAOSFLAGS)
+
+.PHONY: chaos/short
+chaos/short: ## reliability suite, CI size: 24 kills, 1 min of vendor faults (Docker)
+	$(chaos_test) -chaos.kills=24 -chaos.faults-for=1m $(CHAOSFLAGS)
+
 .PHONY: build
 build: ## build bin/syncd with version and commit stamped in
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/syncd ./cmd/syncd

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/clock"
+	"github.com/syncd/syncd/internal/failpoint"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -339,13 +340,14 @@ func (e *Engine) walk(ctx context.Context, s vendor.Series, caps vendor.Capabili
 			return e.finish(ctx, s, w, r, w.end, CoverageUnavailable,
 				fmt.Sprintf("%s cannot page back for %s", caps.Vendor, s.Symbol))
 		}
-		page, err := e.fetch(ctx, s, w, caps.PageSize, r)
+		page, err := e.fetch(ctx, s, w, caps, r)
 		switch {
 		case errors.Is(err, vendor.ErrBeyondRange), errors.Is(err, vendor.ErrUnsupported):
 			return e.finish(ctx, s, w, r, e.endOrNow(w), CoverageUnavailable, err.Error())
 		case err != nil:
 			return err
 		}
+		failpoint.Hit(failpoint.AfterResponse)
 		if err := e.commitPage(ctx, s, caps, w, page, r); err != nil {
 			return err
 		}

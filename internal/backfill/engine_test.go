@@ -186,9 +186,10 @@ func TestBadBarQuarantinedRestStored(t *testing.T) {
 	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) { f.badAt = map[time.Time]bool{badAt: true} })
 	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
 	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), b.vendor.badAt)
-	// Asked for once more in the same pass, still bad: quarantined again, and
-	// the gap stays for the next pass, without a loop.
-	require.Len(t, b.store.quarantine, 2)
+	// Received once per try: the page is fetched again spoiledRefetches times,
+	// and the gap left for the bar is asked for once more in the same pass,
+	// with its own refetches; still bad, the gap stays for the next pass.
+	require.Len(t, b.store.quarantine, 2*(1+spoiledRefetches))
 	for _, q := range b.store.quarantine {
 		require.Contains(t, q.Reason, barcheck.ReasonOHLC)
 		require.Equal(t, badAt, q.Time)
@@ -312,4 +313,23 @@ func TestRunGroupsFastPathPagesOfManySeries(t *testing.T) {
 	for _, s := range series {
 		gs.of(s).checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
 	}
+}
+
+func TestBarSpoiledInTransitFetchedAgain(t *testing.T) {
+	t.Parallel()
+	badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+	b := setup(t, 1000*time.Minute, func(f *fakeVendor, _ *Config) {
+		f.badAt = map[time.Time]bool{badAt: true}
+		f.fail = func(n int, _ time.Time) error {
+			if n == 3 { // the refetch of the page holding badAt: served right this time
+				f.badAt = nil
+			}
+			return nil
+		}
+	})
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
+	require.Len(t, b.store.quarantine, 1, "the spoiled bar as received")
+	require.Equal(t, badAt, b.store.quarantine[0].Time)
+	require.Equal(t, b.vendor.ends[1], b.vendor.ends[2], "the spoiled page was asked for again with the same end")
 }

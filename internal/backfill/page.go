@@ -11,21 +11,37 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/barcheck"
+	"github.com/syncd/syncd/internal/failpoint"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
 // fetch gets one page, retrying retryable failures with jittered exponential
 // backoff. Every try passes through the client and so through the governor.
-func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int, r *Result) (vendor.Page, error) {
+//
+// A page holding bars that fail validation is fetched again, up to
+// spoiledRefetches times, its bad bars quarantined each time: the cursor
+// moves past them, so a bar spoiled in transit would otherwise never be
+// stored.
+func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendor.Capabilities, r *Result) (vendor.Page, error) {
 	rctx := ctx
 	if e.cfg.Lane != nil {
 		rctx = e.cfg.Lane(ctx, w.heal)
 	}
 	delay := e.cfg.RetryMin
+	refetched := 0
 	for attempt := 1; ; attempt++ {
 		r.Requests++
-		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, limit)
+		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, caps.PageSize)
 		if err == nil {
+			if q := e.invalid(s, caps, w, page); len(q) > 0 && refetched < spoiledRefetches {
+				refetched++
+				e.log.Info("history page holds invalid bars; quarantined them, fetching it again", zap.Stringer("series", s),
+					zap.Int("invalid", len(q)))
+				if _, err := e.cfg.Store.Commit(ctx, Commit{Series: s, Quarantine: q}); err != nil {
+					e.log.Warn("quarantine invalid bars", zap.Stringer("series", s), zap.Error(err))
+				}
+				continue
+			}
 			return page, nil
 		}
 		if ctx.Err() != nil {
@@ -51,6 +67,28 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, limit int,
 		}
 		delay = min(delay*2, e.cfg.RetryMax)
 	}
+}
+
+// spoiledRefetches bounds how often a page with invalid bars is fetched
+// again before they are quarantined.
+const spoiledRefetches = 2
+
+// invalid returns what of the page would go to quarantine.
+func (e *Engine) invalid(s vendor.Series, caps vendor.Capabilities, w *walk, page vendor.Page) []Quarantined {
+	_, bad := barcheck.Check(page.Bars, barcheck.Rules{Timeframe: s.Timeframe, Market: caps.Market, Now: e.clock.Now(), End: w.end})
+	return quarantine(page, bad)
+}
+
+// quarantine lists a page's undecodable entries and invalid bars.
+func quarantine(page vendor.Page, bad []barcheck.Problem) []Quarantined {
+	q := make([]Quarantined, 0, len(page.Rejects)+len(bad))
+	for _, rj := range page.Rejects {
+		q = append(q, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
+	}
+	for _, p := range bad {
+		q = append(q, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
+	}
+	return q
 }
 
 func retryable(err error) bool {
@@ -96,14 +134,11 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	progressed := !pageOldest.IsZero() && (w.end.IsZero() || pageOldest.Before(w.end))
 	short := page.Requested > 0 && len(page.Bars)+len(page.Rejects) < page.Requested
 
-	c := Commit{Series: s}
-	for _, rj := range page.Rejects {
-		c.Quarantine = append(c.Quarantine, Quarantined{Reason: "decode: " + rj.Reason, Raw: rj.Raw})
-	}
+	c := Commit{Series: s, Quarantine: quarantine(page, bad)}
 	for _, p := range bad {
-		c.Quarantine = append(c.Quarantine, Quarantined{Time: p.Bar.Time, Reason: p.Reason, Raw: p.Raw()})
 		if strings.HasPrefix(p.Reason, barcheck.ReasonOHLC+":") && plausible(p.Bar.Time, w.end, now) {
-			// The bar is missing now; the gap makes a later pass ask for it again.
+			// Still bad after the page was fetched again: the gap makes a later
+			// pass ask for it once more.
 			c.Refetch = append(c.Refetch, Gap{From: p.Bar.Time.Add(-s.Timeframe.Duration()), To: s.Timeframe.Next(p.Bar.Time)})
 		}
 	}
@@ -160,6 +195,7 @@ func (e *Engine) commitPage(ctx context.Context, s vendor.Series, caps vendor.Ca
 	if err != nil {
 		return fmt.Errorf("commit history page: %w", err)
 	}
+	failpoint.Hit(failpoint.AfterCommit)
 	r.Pages++
 	r.Inserted += written.Inserted
 	r.Updated += written.Updated

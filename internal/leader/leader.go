@@ -112,6 +112,13 @@ func (e *Elector) acquire(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect for fetch lock: %w", err)
 	}
+	// A lock connection that goes half-open (this side gave up on it, the
+	// server never heard) keeps its session, and so the lock, alive on the
+	// server until TCP keepalive ends it, hours later: the process that
+	// stepped down could not take its own lock back. The leader pings every
+	// Poll, so the server may end a session silent for five polls. Servers
+	// older than PostgreSQL 14 reject the setting and keep the old behaviour.
+	_, _ = conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", (5*e.cfg.Poll).Milliseconds()))
 	var ok bool
 	if err := conn.QueryRow(cctx, "SELECT pg_try_advisory_lock($1)", e.cfg.Key).Scan(&ok); err != nil {
 		_ = conn.Close(context.Background())

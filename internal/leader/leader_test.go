@@ -88,3 +88,20 @@ func waitFor(t *testing.T, ch <-chan string) string {
 		return ""
 	}
 }
+
+// TestSilentLockSessionEndsOnTheServer: a lock session that stops hearing
+// from its process (a half-open connection) is ended by the server after
+// five polls, so the lock does not outlive its holder for hours.
+func TestSilentLockSessionEndsOnTheServer(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgx.ParseConfig(pgtest.URL(t))
+	require.NoError(t, err)
+	e, err := New(Config{ConnConfig: cfg, Key: Key("test", t.Name()), Poll: 300 * time.Millisecond})
+	require.NoError(t, err)
+	conn, err := e.acquire(t.Context())
+	require.NoError(t, err)
+	defer e.release(conn)
+	var timeout string
+	require.NoError(t, conn.QueryRow(t.Context(), "SHOW idle_session_timeout").Scan(&timeout))
+	require.Equal(t, "1500ms", timeout)
+}

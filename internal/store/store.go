@@ -96,6 +96,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		decimal.Register(conn.TypeMap()) // prices to numeric without big.Int arithmetic
 		return nil
 	}
+	if pcfg.PingTimeout == 0 {
+		// The pool pings a connection idle for over a second before handing it
+		// out, by default bounded only by the caller's deadline (OpTimeout): a
+		// half-open connection would stall its caller for minutes.
+		pcfg.PingTimeout = 5 * time.Second
+	}
 	pcfg.ConnConfig.Tracer = &tracelog.TraceLog{Logger: pgxLogger(log.Named("pgx")), LogLevel: tracelog.LogLevelDebug}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd/internal/decimal"
+	"github.com/syncd/syncd/internal/failpoint"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
@@ -101,6 +102,7 @@ func (s *Store) upsertRows(ctx context.Context, tx pgx.Tx, rows []Row) (Counts, 
 	if err != nil {
 		return Counts{}, fmt.Errorf("upsert candles: %w", err)
 	}
+	failpoint.Hit(failpoint.DuringWrite)
 	var cnt Counts
 	for _, ins := range inserted {
 		if ins {
@@ -141,6 +143,7 @@ func (s *Store) copyRows(ctx context.Context, tx pgx.Tx, rows []Row) (Counts, er
 	if err != nil {
 		return Counts{}, fmt.Errorf("copy candles: %w", err)
 	}
+	failpoint.Hit(failpoint.DuringWrite)
 	return Counts{Inserted: int(n)}, nil
 }
 
