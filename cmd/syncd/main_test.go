@@ -11,18 +11,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/clock"
 	"github.com/syncd/syncd/internal/config"
+	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/plan"
 	"github.com/syncd/syncd/internal/vendor"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
+// TestMain starts PostgreSQL for the in-process daemon test and checks that
+// no test leaves a goroutine behind.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const (
 	dbPassword = "pw-LEAK-CANARY-77"
