@@ -165,7 +165,10 @@ func TestGovernorKeepsEveryAllTickPlanAgainstTheSimulator(t *testing.T) {
 			rec.mu.Lock()
 			at := slices.Clone(rec.at)
 			rec.mu.Unlock()
-			require.EqualValues(t, len(at), snap.Total.Accepted)
+			// Every arrival was accepted, except those the end of the run cut
+			// short (at most one in flight per worker).
+			require.LessOrEqual(t, snap.Total.Accepted, uint64(len(at)))
+			require.LessOrEqual(t, uint64(len(at))-snap.Total.Accepted, uint64(len(work)))
 			require.GreaterOrEqual(t, len(at), 4)
 			slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 			rate := float64(len(at)-1) / at[len(at)-1].Sub(at[0]).Seconds()
