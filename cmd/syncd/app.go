@@ -236,9 +236,6 @@ func (a *app) finish(ctx context.Context, cmd *command, env *Env, err error) int
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errNotImplemented):
-		_, _ = fmt.Fprintf(a.stderr, "syncd %s: not implemented yet; this build has the command line and configuration only\n", cmd.name)
-		return exitFailure
 	case stopped && cmd.daemon && errors.Is(err, context.Canceled):
 		return exitOK
 	case stopped && errors.Is(err, context.Canceled):

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -73,10 +72,6 @@ type SimulateOptions struct {
 	// "" injects none.
 	Faults string
 }
-
-// errNotImplemented marks a command whose subsystem is not wired yet. It
-// exits 1 with a plain message rather than a stack of log lines.
-var errNotImplemented = errors.New("not implemented yet")
 
 // runSync is `syncd run`: migrate, then backfill and poll until ctx ends.
 func runSync(ctx context.Context, env *Env) error { return daemon(ctx, env) }

@@ -96,7 +96,8 @@ func buildVendorClient(env *Env, g vendor.Gate) (vendorClient, error) {
 		return qos.New(qos.Config{BaseURL: cfg.VendorURL, Token: cfg.VendorToken, Gate: g, BatchMax: p.BatchMax,
 			TradeMax: p.TradeCodesMax, Logger: log})
 	}
-	return nil, fmt.Errorf("%s client: %w", cfg.Vendor, errNotImplemented)
+	// Configuration admits only vendor.Names, and each has a case above.
+	return nil, fmt.Errorf("build vendor client: no client for vendor %q", cfg.Vendor)
 }
 
 // simulate serves the vendor simulator until ctx ends.
@@ -112,7 +113,7 @@ func simulate(ctx context.Context, env *Env) error {
 	}
 	handler, err := sim.Handler(o.Vendor)
 	if err != nil {
-		return fmt.Errorf("simulate %s: %w", o.Vendor, errNotImplemented)
+		return fmt.Errorf("simulate %s: %w", o.Vendor, err)
 	}
 	srv, err := sim.New(sim.Config{Seed: uint64(o.Seed), Plan: p, Faults: faults, RootVendor: o.Vendor, //nolint:gosec // any seed will do
 		Logger: logging.Component(env.Log, "sim"), Clock: env.Clock})
