@@ -333,3 +333,25 @@ func TestBarSpoiledInTransitFetchedAgain(t *testing.T) {
 	require.Equal(t, badAt, b.store.quarantine[0].Time)
 	require.Equal(t, b.vendor.ends[1], b.vendor.ends[2], "the spoiled page was asked for again with the same end")
 }
+
+func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+		b := setup(t, 1000*time.Minute, func(f *fakeVendor, c *Config) {
+			c.MaxAttempts = 2
+			f.badAt = map[time.Time]bool{badAt: true}
+			f.fail = func(n int, _ time.Time) error {
+				switch n {
+				case 4: // the second refetch of the page holding badAt; the try after it is served right
+					f.badAt = nil
+					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
+				}
+				return nil
+			}
+		})
+		r := b.engine.Sync(context.Background(), series)
+		require.NoError(t, r.Err, "two refetches and one failure are within two failed tries")
+		require.Len(t, b.store.quarantine, 2, "the page and its first refetch were spoiled")
+	})
+}

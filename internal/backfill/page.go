@@ -29,7 +29,10 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 	}
 	delay := e.cfg.RetryMin
 	refetched := 0
-	for attempt := 1; ; attempt++ {
+	// Only failed tries count towards MaxAttempts: a refetch of a spoiled page
+	// is bounded on its own and says nothing about the vendor being down.
+	attempt := 0
+	for {
 		r.Requests++
 		page, err := e.cfg.Client.History(rctx, s.Symbol, s.Timeframe, w.end, caps.PageSize)
 		if err == nil {
@@ -50,6 +53,7 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 		if !retryable(err) {
 			return vendor.Page{}, fmt.Errorf("fetch history page: %w", err)
 		}
+		attempt++
 		if e.cfg.MaxAttempts > 0 && attempt >= e.cfg.MaxAttempts {
 			e.recordFailure(ctx, s, w, err)
 			return vendor.Page{}, fmt.Errorf("fetch history page ending %s: %w (%d tries): %w", fmtEnd(w.end), ErrGaveUp, attempt, err)
