@@ -221,13 +221,31 @@ func (e *Engine) Heal(ctx context.Context, s vendor.Series, from, to time.Time) 
 	r := Result{Series: s}
 	caps, err := e.caps(s)
 	if err == nil {
-		// The poller recorded the gap with the bars that opened it; the walk
-		// moves and closes it.
-		err = e.walk(ctx, s, caps, &walk{heal: true, end: to, stop: from}, &r)
+		err = e.healRecorded(ctx, s, caps, from, to, &r)
 	}
 	r.Err = err
 	e.report(s, true, &r, State{}, true)
 	return r
+}
+
+// healRecorded heals what is still recorded of the gap (from, to). The poller
+// records a gap with the bars that open it, then asks for the heal; by the
+// time the series lock is ours a sync pass may have healed it already, and
+// asking the vendor again would spend quota on bars that are stored.
+func (e *Engine) healRecorded(ctx context.Context, s vendor.Series, caps vendor.Capabilities, from, to time.Time, r *Result) error {
+	st, err := e.cfg.Store.SeriesState(ctx, s)
+	if err != nil {
+		return fmt.Errorf("read series state: %w", err)
+	}
+	for _, g := range st.Gaps {
+		if !g.overlaps(from, to) {
+			continue
+		}
+		if err := e.walk(ctx, s, caps, &walk{heal: true, end: g.To, stop: g.From}, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) caps(s vendor.Series) (vendor.Capabilities, error) {
@@ -272,7 +290,16 @@ func (e *Engine) bringUp(ctx context.Context, s vendor.Series, caps vendor.Capab
 			return err
 		}
 	}
-	for _, g := range st.Gaps {
+	gaps := st.Gaps
+	if now.Sub(s.Timeframe.Next(st.Newest)) > e.cfg.Grace && len(gaps) > 0 {
+		// The head page may have covered gaps the poller recorded meanwhile.
+		cur, err := e.cfg.Store.SeriesState(ctx, s)
+		if err != nil {
+			return fmt.Errorf("read series state: %w", err)
+		}
+		gaps = cur.Gaps
+	}
+	for _, g := range gaps {
 		if err := e.walk(ctx, s, caps, &walk{heal: true, end: g.To, stop: g.From}, r); err != nil {
 			return err
 		}

@@ -122,6 +122,7 @@ func TestNoPagingBackHealsARecentGapFromTheLatestPage(t *testing.T) {
 	// stored head and the bar it just got.
 	b.clk.Advance(10 * time.Minute)
 	to := b.clk.Now().Truncate(time.Minute).Add(-time.Minute)
+	b.store.recordGap(head, to)
 	r := b.engine.Heal(context.Background(), series, head, to)
 	require.NoError(t, r.Err)
 	require.Empty(t, r.Unavailable, "the latest page covers a ten-minute gap")
@@ -140,6 +141,7 @@ func TestNoPagingBackOldGapIsUnavailableOnlyAcrossItself(t *testing.T) {
 	head := testNow.Truncate(time.Minute)
 	from, to := head.Add(-2000*time.Minute), head.Add(-1500*time.Minute)
 	before := b.vendor.requests
+	b.store.recordGap(from, to)
 	r := b.engine.Heal(context.Background(), series, from, to)
 	require.NoError(t, r.Err)
 	require.Equal(t, before+1, b.vendor.requests, "one look at the latest page")
@@ -354,4 +356,30 @@ func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
 		require.NoError(t, r.Err, "two refetches and one failure are within two failed tries")
 		require.Len(t, b.store.quarantine, 2, "the page and its first refetch were spoiled")
 	})
+}
+
+func TestHealOfAGapNoLongerRecordedAsksNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 600*time.Minute, nil)
+	require.NoError(t, b.engine.Sync(context.Background(), series).Err)
+	head := testNow.Truncate(time.Minute)
+	from, to := head.Add(-30*time.Minute), head.Add(-10*time.Minute)
+	before := b.vendor.requests
+	// A sync pass healed the gap between the poller's report and the heal.
+	r := b.engine.Heal(context.Background(), series, from, to)
+	require.NoError(t, r.Err)
+	require.Equal(t, before, b.vendor.requests)
+
+	// Still recorded, in part: that part is healed.
+	b.store.mu.Lock()
+	for ts := from.Add(time.Minute); ts.Before(to); ts = ts.Add(time.Minute) {
+		delete(b.store.bars, ts)
+	}
+	b.store.mu.Unlock()
+	b.store.recordGap(from, to)
+	r = b.engine.Heal(context.Background(), series, from.Add(5*time.Minute), to.Add(5*time.Minute))
+	require.NoError(t, r.Err)
+	require.Equal(t, before+1, b.vendor.requests)
+	require.Empty(t, b.store.st.Gaps)
+	b.store.checkExact(t, b.engine.cfg.Horizon, head, nil)
 }

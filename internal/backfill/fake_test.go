@@ -116,6 +116,13 @@ func (m *memStore) SeriesState(context.Context, vendor.Series) (State, error) {
 	return st, nil
 }
 
+// recordGap records (from, to) as the poller does with the bars that open it.
+func (m *memStore) recordGap(from, to time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.st.Gaps = append(m.st.Gaps, Gap{From: from, To: to})
+}
+
 func (m *memStore) Commit(_ context.Context, c Commit) (Written, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -34,6 +34,7 @@ func TestServiceSyncsRetriesAndHeals(t *testing.T) {
 			delete(b.store.bars, ts)
 		}
 		b.store.mu.Unlock()
+		b.store.recordGap(gapFrom, gapTo)
 		svc.RequestHeal(series, gapFrom, gapTo)
 		synctest.Wait()
 		b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)

@@ -47,6 +47,12 @@ type Gap struct {
 	From, To time.Time
 }
 
+// overlaps reports whether g and the gap (from, to) share a missing bar's
+// time; a zero To is open upwards.
+func (g Gap) overlaps(from, to time.Time) bool {
+	return (to.IsZero() || g.From.Before(to)) && (g.To.IsZero() || from.Before(g.To))
+}
+
 // Coverage states, as stored in the coverage ledger.
 const (
 	CoverageFetched     = "fetched"     // fetched; missing bars inside are "no trades"
