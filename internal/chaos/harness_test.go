@@ -75,7 +75,9 @@ type harness struct {
 	simLog  *observer.ObservedLogs // the simulator's refusals, with what was exceeded
 
 	endsMu  sync.Mutex
-	ends    []time.Time // end time of every history request; zero: the latest page
+	ends    []time.Time   // end time of every history request; zero: the latest page
+	asked   []string      // each history request's code, end and size, for failure messages
+	grew    chan struct{} // closed and replaced on every history request
 	runs    int
 	logDir  string
 	lastLog string
@@ -88,7 +90,8 @@ func newHarness(t *testing.T, sc scenario) *harness {
 	ctx := t.Context()
 	// The log directory first: its removal then runs after the cleanup that
 	// shows the last log of a failed test.
-	h := &harness{t: t, sc: sc, pg: sc.pg, token: "chaos-" + strings.ReplaceAll(t.Name(), "/", "-"), logDir: t.TempDir()}
+	h := &harness{t: t, sc: sc, pg: sc.pg, token: "chaos-" + strings.ReplaceAll(t.Name(), "/", "-"), logDir: t.TempDir(),
+		grew: make(chan struct{})}
 	if h.pg == nil {
 		h.pg = sharedPG
 	}
@@ -175,11 +178,42 @@ func (h *harness) countHistory(next http.Handler) http.Handler {
 				}
 				h.endsMu.Lock()
 				h.ends = append(h.ends, end)
+				h.asked = append(h.asked, fmt.Sprintf("%s end=%s n=%d", q.Data.Code, end.Format(time.RFC3339), q.Data.QueryKlineNum))
+				close(h.grew)
+				h.grew = make(chan struct{})
 				h.endsMu.Unlock()
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// historyAsked describes the history requests from the i-th on.
+func (h *harness) historyAsked(i int) []string {
+	h.endsMu.Lock()
+	defer h.endsMu.Unlock()
+	return append([]string(nil), h.asked[i:]...)
+}
+
+// waitHistory waits until n history requests have been seen in all, or
+// until none has come for idle (the walk is over), or d exits. It reports
+// whether the n-th request came.
+func (h *harness) waitHistory(n int, idle time.Duration, d *daemon) bool {
+	for {
+		h.endsMu.Lock()
+		seen, grew := len(h.ends), h.grew
+		h.endsMu.Unlock()
+		if seen >= n {
+			return true
+		}
+		select {
+		case <-grew:
+		case <-time.After(idle):
+			return false
+		case <-d.done:
+			return false
+		}
+	}
 }
 
 // historyEnds returns the end times of the history requests so far.
