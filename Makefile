@@ -25,6 +25,8 @@ PKGS := ./...
 # Go 1.27); a count has no deadline to race. 20000 runs take 2–10 s a target.
 FUZZTIME ?= 20000x
 BENCHTIME ?= 1s
+# How many executions fuzz/corpus gives each target before keeping a sample.
+FUZZCORPUSTIME ?= 500000x
 # Race-enabled integration tests start containers; leave them room.
 TEST_TIMEOUT ?= 20m
 
@@ -88,6 +90,13 @@ fuzz/smoke: ## run every Fuzz target in the repository for FUZZTIME each
 		echo "==> fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	done
+
+.PHONY: fuzz/corpus
+fuzz/corpus: ## fuzz every target for FUZZCORPUSTIME and keep a sample of what it found in testdata/fuzz
+	@targets=$$($(GO) test -list '^Fuzz' $(PKGS) | \
+		awk '/^Fuzz/ {names[n++] = $$1; next} /^ok/ {for (i = 0; i < n; i++) print $$2 ":" names[i]; n = 0}' | \
+		sed 's|^$(shell $(GO) list -m)/||'); \
+	bash scripts/fuzz-corpus.sh -t $(FUZZCORPUSTIME) $$targets
 
 .PHONY: compose/smoke
 compose/smoke: ## bring docker-compose.yml up on local images, wait for candles, check status, bring it down
