@@ -344,8 +344,7 @@ func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
 			c.MaxAttempts = 2
 			f.badAt = map[time.Time]bool{badAt: true}
 			f.fail = func(n int, _ time.Time) error {
-				switch n {
-				case 4: // the second refetch of the page holding badAt; the try after it is served right
+				if n == 4 { // the second refetch of the page holding badAt; the try after it is served right
 					f.badAt = nil
 					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
 				}
