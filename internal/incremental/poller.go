@@ -333,7 +333,7 @@ func (p *Poller) apply(ctx context.Context, latest vendor.Latest, res *TickResul
 				gaps = append(gaps, gap{s: s, from: lf, to: oldest})
 			}
 		}
-		w.Bars[s] = candles
+		w.Bars[s] = unwritten(head, candles, res)
 		p.heads[s] = mergeHead(head, candles)
 		if candles[len(candles)-1].Final {
 			p.unsettled[s] = false
@@ -383,6 +383,24 @@ func find(bars []Candle, t time.Time) (Candle, bool) {
 		}
 	}
 	return Candle{}, false
+}
+
+// unwritten drops the bars head already holds final with the same values:
+// the closed bar comes back on every tick until the next one closes, and
+// upserting it again would only find it unchanged, at half a tick's database
+// work. head is what the database holds (read at start, then only moved by
+// committed writes), so nothing is lost. The newest bar always stays, so
+// the write still confirms the series live.
+func unwritten(head, candles []Candle, res *TickResult) []Candle {
+	out := candles[:0:0]
+	for i, c := range candles {
+		if old, ok := find(head, c.Time); ok && i < len(candles)-1 && old.Final && c.Final && old.SameValues(c.Bar) {
+			res.Written.Unchanged++
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // lastFinal returns the newest stored bar known final. When only a forming bar

@@ -85,6 +85,7 @@ type memStore struct {
 	mu   sync.Mutex
 	bars map[vendor.Series]map[time.Time]Candle
 	gaps []Gap // recorded with the writes that opened them
+	sent int   // bars handed to WriteLive
 }
 
 func (m *memStore) RecentBars(_ context.Context, series []vendor.Series, n int) (map[vendor.Series][]Candle, error) {
@@ -113,6 +114,7 @@ func (m *memStore) WriteLive(_ context.Context, w Write) (Written, error) {
 	m.gaps = append(m.gaps, w.Gaps...)
 	var res Written
 	for s, cs := range w.Bars {
+		m.sent += len(cs)
 		if m.bars[s] == nil {
 			m.bars[s] = map[time.Time]Candle{}
 		}
@@ -233,6 +235,29 @@ func TestTickWritesClosedAndFormingBars(t *testing.T) {
 	require.True(t, b.store.bars[s][forming].Final)
 	require.True(t, b.store.bars[s][forming].SameValues(barAsOf(forming, forming.Add(time.Minute))))
 	require.NotEmpty(t, b.poller.Freshness()[s])
+}
+
+func TestClosedBarStoredFinalIsNotWrittenAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, vendor.MarketCrypto, "BTCUSDT")
+	ctx := context.Background()
+	require.NoError(t, b.poller.Init(ctx))
+	_, err := b.poller.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, b.store.sent)
+	b.clk.Advance(20 * time.Second)
+	res, err := b.poller.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, b.store.sent, "only the forming bar was written again")
+	require.Equal(t, Written{Updated: 1, Unchanged: 1}, res.Written)
+
+	// A restarted poller knows the stored bars from the database.
+	p2, err := New(b.poller.cfg)
+	require.NoError(t, err)
+	require.NoError(t, p2.Init(ctx))
+	_, err = p2.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 4, b.store.sent)
 }
 
 func TestGapHandedToBackfill(t *testing.T) {
