@@ -76,7 +76,7 @@ func (g *Generator) Range(s Spec, from, to, asOf time.Time) ([]vendor.Bar, error
 	if !start.Before(limit) {
 		return nil, nil
 	}
-	return g.generate(s, start, limit, asOf), nil
+	return g.generate(s, g.cal.Sessions(s.Market, start, limit), nil, asOf), nil
 }
 
 // bounds returns [start, end): start is the first bar open ≥ from (and ≥ the
@@ -107,14 +107,11 @@ func (g *Generator) bounds(s Spec, from, to time.Time) (start, end time.Time, ok
 // as shown at asOf (ascending; the newest may be forming). It is the shape of
 // a backward history page.
 func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor.Bar, error) {
-	start, ok, err := g.OldestOfLast(s, end, n, asOf)
+	pg, ok, err := g.lastPage(s, end, n, asOf)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if asOf.Before(end) {
-		end = asOf
-	}
-	return g.Range(s, start, end.Add(time.Nanosecond), asOf)
+	return g.generate(s, pg.ivs, pg.spans, asOf), nil
 }
 
 // OldestOfLast returns the open time of the oldest of the n most recent bars
@@ -122,18 +119,31 @@ func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor
 // ok is false when no bar exists. A vendor that serves only its latest n bars
 // (QOS) uses it to find where its history ends.
 func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (time.Time, bool, error) {
-	if err := s.Validate(); err != nil {
+	pg, ok, err := g.lastPage(s, end, n, asOf)
+	if err != nil || !ok {
 		return time.Time{}, false, err
 	}
+	return pg.spans[0].Start, true, nil
+}
+
+// page is where a page's bars lie: its session intervals (ascending, the
+// first clipped to the first bar's open) and its bars' spans.
+type page struct{ ivs, spans []calendar.Interval }
+
+// lastPage finds the n most recent bars of s with open time ≤ end as shown
+// at asOf with the calendar alone; ok is false when no bar exists.
+func (g *Generator) lastPage(s Spec, end time.Time, n int, asOf time.Time) (page, bool, error) {
+	if err := s.Validate(); err != nil {
+		return page{}, false, err
+	}
 	if n <= 0 || n > MaxBars {
-		return time.Time{}, false, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
+		return page{}, false, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
 	}
 	if asOf.Before(end) {
 		end = asOf
 	}
 	to := end.Add(time.Nanosecond)
-	// Find the n-th most recent bar with the calendar alone, widening the
-	// window until it holds n bars or reaches the epoch.
+	// Widen the window until it holds n bars or reaches the epoch.
 	// A market that closes needs more wall-clock time than n bars' worth:
 	// overnight for minutes and hours, weekends and holidays for days (a
 	// year of 365 days has some 250 trading days, so twice as many always
@@ -151,39 +161,47 @@ func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (
 		if from.Before(zero) || window > 200*365*24*time.Hour {
 			from = zero
 		}
-		opens := g.opens(s, from, to, asOf)
-		if len(opens) >= n || from.Equal(zero) {
-			if len(opens) == 0 {
-				return time.Time{}, false, nil
+		pg := g.opens(s, from, to, asOf)
+		if len(pg.spans) >= n || from.Equal(zero) {
+			if len(pg.spans) == 0 {
+				return page{}, false, nil
 			}
-			return opens[max(0, len(opens)-n)], true, nil
+			pg.spans = pg.spans[max(0, len(pg.spans)-n):]
+			start := pg.spans[0].Start
+			for len(pg.ivs) > 0 && !pg.ivs[0].End.After(start) {
+				pg.ivs = pg.ivs[1:]
+			}
+			if pg.ivs[0].Start.Before(start) {
+				pg.ivs[0].Start = start
+			}
+			return pg, true, nil
 		}
 		window *= 2
 	}
 }
 
-// opens lists the open times of bars of s opening in [from, to) that have
-// trading time before limit.
-func (g *Generator) opens(s Spec, from, to, limit time.Time) []time.Time {
+// opens returns the sessions and the spans of the bars of s opening in
+// [from, to) that have trading time before limit.
+func (g *Generator) opens(s Spec, from, to, limit time.Time) page {
 	start, end, ok := g.bounds(s, from, to)
 	if !ok {
-		return nil
+		return page{}
 	}
 	if limit.Before(end) {
 		end = limit
 	}
-	var out []time.Time
+	pg := page{ivs: g.cal.Sessions(s.Market, start, end)}
 	var sp calendar.Interval // the bar last listed
-	for _, iv := range g.cal.Sessions(s.Market, start, end) {
+	for _, iv := range pg.ivs {
 		// One span per bar: the sessions inside a daily bar share it.
 		for t := iv.Start; t.Before(iv.End); t = sp.End {
 			if !t.Before(sp.End) {
 				sp = g.span(s, minuteOf(t))
-				out = append(out, sp.Start)
+				pg.spans = append(pg.spans, sp)
 			}
 		}
 	}
-	return out
+	return pg
 }
 
 // span returns the bar of s containing minute τ. Intraday bars are UTC
@@ -252,16 +270,17 @@ func (g *Generator) IsFinal(s Spec, open, now time.Time) bool {
 	return !g.cal.BarSpan(s.Market, s.Timeframe, open, s.Anchor).End.After(now)
 }
 
-// generate aggregates the minutes of [start, limit) (start a bar boundary,
-// limit ≤ the last bar's end, possibly mid-minute at asOf) into bars.
-func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar {
-	mdl := g.model(s.Instrument)
-	ivs := g.cal.Sessions(s.Market, start, limit)
+// generate aggregates the minutes of the session intervals ivs (ascending,
+// the first one starting in the first bar, the last one ending at most at
+// the last bar's end, possibly mid-minute at asOf) into bars. spans, if not
+// nil, are the bars' spans, as opens lists them.
+func (g *Generator) generate(s Spec, ivs, spans []calendar.Interval, asOf time.Time) []vendor.Bar {
 	if len(ivs) == 0 {
 		return nil
 	}
+	mdl := g.model(s.Instrument)
 	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
-	segs, opens := g.segments(s, ivs, gap, asOf)
+	segs, opens := g.segments(s, ivs, spans, gap, asOf)
 	w := walker{mdl: &mdl, segs: segs, lastC: gapW, asOfMS: int64(asOf.Sub(timeOfMinute(minuteOf(asOf))) / time.Millisecond), bars: make([]minuteBar, len(opens))}
 	first, last := segs[0].a>>statLevel, (segs[len(segs)-1].b-1)>>statLevel
 	for n := first; n <= last; n++ {
@@ -306,8 +325,8 @@ const (
 
 // segments cuts the session intervals ivs (ascending; the first one after a
 // close when gap) into segments at bar boundaries, and returns them with the
-// open times of the bars.
-func (g *Generator) segments(s Spec, ivs []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
+// open times of the bars. spans, if not nil, are the bars' spans.
+func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
 	n := 0
 	for _, iv := range ivs {
 		n += int(iv.Duration()/s.Timeframe.Duration()) + 4
@@ -323,7 +342,12 @@ func (g *Generator) segments(s Spec, ivs []calendar.Interval, gap bool, asOf tim
 		a, b := minuteOf(iv.Start), ceilMinute(iv.End)
 		for t := a; t < b; {
 			if t >= end {
-				sp := g.span(s, t)
+				var sp calendar.Interval
+				if k := len(opens); k < len(spans) && minuteOf(spans[k].Start) <= t && t < minuteOf(spans[k].End) {
+					sp = spans[k]
+				} else {
+					sp = g.span(s, t)
+				}
 				opens = append(opens, sp.Start)
 				end = minuteOf(sp.End)
 			}

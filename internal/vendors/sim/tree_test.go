@@ -52,7 +52,8 @@ func requireValid(t *testing.T, m minuteBar) {
 // TestBarsAggregateMinutesProperty: over random ranges of every market, every
 // bar of every timeframe and anchor, final or forming at a random instant,
 // equals the aggregate of the 1m bars in its period as served at the same
-// instant, and bars chain across closes.
+// instant, bars chain across closes, and a page (Last) is the range of its
+// bars.
 func TestBarsAggregateMinutesProperty(t *testing.T) {
 	t.Parallel()
 	g := newGen(t, 23)
@@ -75,6 +76,9 @@ func TestBarsAggregateMinutesProperty(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, bars)
 		first := bars[0].Time
+		ranged, err := g.Range(s, first, end.Add(time.Nanosecond), asOf)
+		require.NoError(t, err)
+		require.Equal(t, render(bars), render(ranged), "a page is the range of its bars")
 		last := cal.BarSpan(m, tf, bars[len(bars)-1].Time, s.Anchor).End
 		minutes, err := g.Range(spec(s.Symbol, m, vendor.TF1m), first, last, asOf)
 		require.NoError(t, err)
