@@ -146,13 +146,14 @@ func (g *Generator) lastPage(s Spec, end time.Time, n int, asOf time.Time) (page
 	// Widen the window until it holds n bars or reaches the epoch.
 	// A market that closes needs more wall-clock time than n bars' worth:
 	// overnight for minutes and hours, weekends and holidays for days (a
-	// year of 365 days has some 250 trading days, so twice as many always
-	// do; the loop widens the window if not).
+	// year of 365 days has 240–252 trading days, so 1.6 times as many
+	// calendar days do; the loop widens the window if not).
 	window := time.Duration(n) * s.Timeframe.Duration()
 	if !g.cal.AlwaysOpen(s.Market) {
-		window *= 3
-		if !s.Timeframe.Intraday() {
-			window = window * 2 / 3
+		if s.Timeframe.Intraday() {
+			window *= 3
+		} else {
+			window = window * 8 / 5
 		}
 	}
 	zero := time.Unix(0, 0).UTC()
@@ -394,13 +395,13 @@ func (w *walker) visit(nd minuteBar, l int64, k int) {
 		return
 	}
 	p := &w.mdl.path
-	ct := p.divide(nd, l, k)
+	ct := p.divide(&nd, l, k)
 	m := l + 1<<(k-1)
 	if w.wants(l, m) {
-		w.visit(p.child(nd, &ct, k, false), l, k-1)
+		w.visit(p.child(&nd, &ct, k, false), l, k-1)
 	}
 	if w.wants(m, m+1<<(k-1)) {
-		w.visit(p.child(nd, &ct, k, true), m, k-1)
+		w.visit(p.child(&nd, &ct, k, true), m, k-1)
 	}
 }
 

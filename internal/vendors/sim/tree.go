@@ -99,8 +99,8 @@ func mulShift16(v int64, f uint64) int64 {
 
 // split returns the two children of node nd, the minutes [l, l+2^k).
 func (p *path) split(nd minuteBar, l int64, k int) (left, right minuteBar) {
-	ct := p.divide(nd, l, k)
-	return p.child(nd, &ct, k, false), p.child(nd, &ct, k, true)
+	ct := p.divide(&nd, l, k)
+	return p.child(&nd, &ct, k, false), p.child(&nd, &ct, k, true)
 }
 
 // cut is how a node divides between its children: the value at the
@@ -116,7 +116,7 @@ type cut struct {
 // divide draws how node nd, the minutes [l, l+2^k), divides (see cut); the
 // children follow with child, so that a walk skipping one pays only for the
 // other.
-func (p *path) divide(nd minuteBar, l int64, k int) cut {
+func (p *path) divide(nd *minuteBar, l int64, k int) cut {
 	h0 := nodeHash(p.key, l+1<<(k-1))
 	hc := mix64(h0 ^ saltChoice)
 	H, L := nd.h, nd.l
@@ -131,20 +131,10 @@ func (p *path) divide(nd minuteBar, l int64, k int) cut {
 	x := (nd.o+nd.c)>>1 + (gauss(h0)*p.mult[k])>>ihShift
 	capH := p.reach[k-1] * int64(256+hc>>32&0xff) >> 8
 	capL := p.reach[k-1] * int64(256+hc>>40&0xff) >> 8
-	bounds := func(hiLeft, loLeft bool) (int64, int64) {
-		lo, hi := L, H
-		if pick(hiLeft, nd.o, nd.c) < H-capH {
-			lo = max(lo, H-capH)
-		}
-		if pick(loLeft, nd.o, nd.c) > L+capL {
-			hi = min(hi, L+capL)
-		}
-		return lo, hi
-	}
-	lo, hi := bounds(hiLeft, loLeft)
+	lo, hi := p.pull(nd, hiLeft, loLeft, capH, capL)
 	if lo > hi && hiLeft == loLeft {
-		lo1, hi1 := bounds(hiLeft, !loLeft)
-		lo2, hi2 := bounds(!hiLeft, loLeft)
+		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capH, capL)
+		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capH, capL)
 		if lo1-hi1 <= lo2-hi2 {
 			lo, hi, loLeft = lo1, hi1, !loLeft
 		} else {
@@ -164,8 +154,22 @@ func (p *path) divide(nd minuteBar, l int64, k int) cut {
 	}
 }
 
+// pull returns the range the midpoint of node nd must lie in for the
+// children holding its high and low to come within capH and capL of them;
+// it is empty (lo > hi) if they cannot both.
+func (p *path) pull(nd *minuteBar, hiLeft, loLeft bool, capH, capL int64) (lo, hi int64) {
+	lo, hi = nd.l, nd.h
+	if pick(hiLeft, nd.o, nd.c) < nd.h-capH {
+		lo = max(lo, nd.h-capH)
+	}
+	if pick(loLeft, nd.o, nd.c) > nd.l+capL {
+		hi = min(hi, nd.l+capL)
+	}
+	return lo, hi
+}
+
 // child returns the left or right child of node nd (level k) cut by ct.
-func (p *path) child(nd minuteBar, ct *cut, k int, right bool) minuteBar {
+func (p *path) child(nd *minuteBar, ct *cut, k int, right bool) minuteBar {
 	a, b, v := nd.o, ct.x, ct.vl
 	if right {
 		a, b, v = ct.x, nd.c, nd.v-ct.vl
