@@ -20,8 +20,9 @@ const minuteMS = 60_000
 // Generator produces deterministic bars. Every bar is an aggregate of 1-minute
 // bars read off one price path per symbol, so:
 //
-//   - bars are random-access: the bar at any time costs only the minutes it
-//     covers plus a tree descent, never the history before it;
+//   - bars are random-access: the bar at any time costs a few tree descents
+//     (O(log n) node draws, whatever its length), never the history before
+//     it;
 //   - every timeframe agrees with every other: a 1h bar is exactly the
 //     aggregate (first open, max high, min low, last close, summed volume) of
 //     its 1m bars, a 1d bar of its 1h bars;
@@ -34,8 +35,9 @@ const minuteMS = 60_000
 //     minute of the bar's period.
 //
 // The path carries the statistics of every aligned dyadic span of minutes
-// (see tree.go), so a bar of any length costs O(log n) node draws, not its
-// minutes. A Generator has no mutable state and is safe for concurrent use.
+// (see tree.go), which are exactly the aggregates of their minutes, so a
+// bar is the combination of the few spans that tile it. A Generator has no
+// mutable state and is safe for concurrent use.
 type Generator struct {
 	seed uint64
 	cal  *calendar.Calendar
