@@ -18,11 +18,12 @@ import (
 //
 //   - W(m), the close of the left child and the open of the right, is the
 //     Brownian-bridge draw of the path above (the mean of the ends plus a
-//     displacement from hash(m)), kept inside the parent's [low, high];
-//   - the parent's high goes to one child (the one whose far end is nearer
-//     to it being steeply the likelier), whose high it is; the other child's high is
-//     the maximum of a Brownian bridge between its ends (exact in law for an
-//     unconditioned bridge), capped at the parent's high. Lows likewise;
+//     displacement from hash(m)), folded into the parent's [low, high];
+//   - the parent's high goes to one child, whose high it is: the one whose
+//     far end is nearer to it, steeply the likelier (see holds). The other
+//     child's high is the maximum of a Brownian bridge between its ends
+//     (exact in law for an unconditioned bridge, see excursion), folded
+//     below the parent's high. Lows likewise;
 //   - a child that holds an extreme must reach it: when its ends lie far
 //     below the high for its span, W(m) is drawn up to within one to two
 //     standard deviations of the span of it, as the path of a real bridge
