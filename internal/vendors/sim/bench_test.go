@@ -9,10 +9,11 @@ import (
 )
 
 // benchPage measures one backward history page of 500 bars ending at a
-// different instant on each iteration, as a backfill walks, with the hour
-// cache emptied before each: every minute is generated. With warm, the same
-// page is served again and again instead (a polled latest page, a page
-// fetched again), its hours from the cache.
+// different instant on each iteration, as a backfill walks. With warm, the
+// same page is served again and again instead (a polled latest page, a page
+// fetched again). The generator keeps no cache, so the two differ only in
+// what the CPU's caches hold; the warm variants stay for comparison with
+// figures from the hour cache it used to have.
 func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe, warm bool) {
 	b.Helper()
 	g := newGen(b, 1)
@@ -27,9 +28,6 @@ func benchPage(b *testing.B, m vendor.Market, tf vendor.Timeframe, warm bool) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		if !warm {
-			g.hours.reset()
-		}
 		at := end.Add(-time.Duration(i%pages) * step)
 		bars, err := g.Last(s, at, 500, far)
 		if err != nil || len(bars) != 500 {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
-	"sync"
 	"time"
 
 	"github.com/syncd/syncd/internal/calendar"
@@ -16,17 +15,14 @@ import (
 // (decades of minutes) fails fast instead of exhausting memory.
 const MaxBars = 1_000_000
 
-// chunkMinutes bounds the path buffer: long sessions (a crypto year) are
-// generated in pieces that share their boundary minute.
-const chunkMinutes = 1 << 12
-
 const minuteMS = 60_000
 
 // Generator produces deterministic bars. Every bar is an aggregate of 1-minute
 // bars read off one price path per symbol, so:
 //
-//   - bars are random-access: the bar at any time costs only the minutes it
-//     covers plus a tree descent, never the history before it;
+//   - bars are random-access: the bar at any time costs a few tree descents
+//     (O(log n) node draws, whatever its length), never the history before
+//     it;
 //   - every timeframe agrees with every other: a 1h bar is exactly the
 //     aggregate (first open, max high, min low, last close, summed volume) of
 //     its 1m bars, a 1d bar of its 1h bars;
@@ -38,15 +34,13 @@ const minuteMS = 60_000
 //   - bars exist only where the calendar has the market open for at least one
 //     minute of the bar's period.
 //
-// A Generator is safe for concurrent use; its only state is a bounded cache
-// of hourly aggregates (see byHours), which never changes what it returns.
+// The path carries the statistics of every aligned dyadic span of minutes
+// (see tree.go), which are exactly the aggregates of their minutes, so a
+// bar is the combination of the few spans that tile it. A Generator has no
+// mutable state and is safe for concurrent use.
 type Generator struct {
-	seed     uint64
-	cal      *calendar.Calendar
-	hours    hourCache
-	slotPool sync.Pool // of *[]hourSlot, byHours' scratch
-	// minutesOnly turns byHours off, for tests that compare the two.
-	minutesOnly bool
+	seed uint64
+	cal  *calendar.Calendar
 }
 
 // NewGenerator returns a generator for seed. Different seeds give unrelated
@@ -58,7 +52,8 @@ func NewGenerator(seed uint64, cal *calendar.Calendar) *Generator {
 // Calendar returns the calendar the generator places sessions with.
 func (g *Generator) Calendar() *calendar.Calendar { return g.cal }
 
-// minuteBar is one minute in log space (nano-log prices, volume coefficient).
+// minuteBar is a minute, a node of the statistics tree or a bar in log space
+// (nano-log prices, volume coefficient).
 type minuteBar struct{ o, h, l, c, v int64 }
 
 // Range returns the bars of s whose open time lies in [from, to), as the
@@ -83,7 +78,7 @@ func (g *Generator) Range(s Spec, from, to, asOf time.Time) ([]vendor.Bar, error
 	if !start.Before(limit) {
 		return nil, nil
 	}
-	return g.generate(s, start, limit, asOf), nil
+	return g.generate(s, g.cal.Sessions(s.Market, start, limit), nil, asOf), nil
 }
 
 // bounds returns [start, end): start is the first bar open ≥ from (and ≥ the
@@ -114,14 +109,11 @@ func (g *Generator) bounds(s Spec, from, to time.Time) (start, end time.Time, ok
 // as shown at asOf (ascending; the newest may be forming). It is the shape of
 // a backward history page.
 func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor.Bar, error) {
-	start, ok, err := g.OldestOfLast(s, end, n, asOf)
+	pg, ok, err := g.lastPage(s, end, n, asOf)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if asOf.Before(end) {
-		end = asOf
-	}
-	return g.Range(s, start, end.Add(time.Nanosecond), asOf)
+	return g.generate(s, pg.ivs, pg.spans, asOf), nil
 }
 
 // OldestOfLast returns the open time of the oldest of the n most recent bars
@@ -129,27 +121,41 @@ func (g *Generator) Last(s Spec, end time.Time, n int, asOf time.Time) ([]vendor
 // ok is false when no bar exists. A vendor that serves only its latest n bars
 // (QOS) uses it to find where its history ends.
 func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (time.Time, bool, error) {
-	if err := s.Validate(); err != nil {
+	pg, ok, err := g.lastPage(s, end, n, asOf)
+	if err != nil || !ok {
 		return time.Time{}, false, err
 	}
+	return pg.spans[0].Start, true, nil
+}
+
+// page is where a page's bars lie: its session intervals (ascending, the
+// first clipped to the first bar's open) and its bars' spans.
+type page struct{ ivs, spans []calendar.Interval }
+
+// lastPage finds the n most recent bars of s with open time ≤ end as shown
+// at asOf with the calendar alone; ok is false when no bar exists.
+func (g *Generator) lastPage(s Spec, end time.Time, n int, asOf time.Time) (page, bool, error) {
+	if err := s.Validate(); err != nil {
+		return page{}, false, err
+	}
 	if n <= 0 || n > MaxBars {
-		return time.Time{}, false, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
+		return page{}, false, fmt.Errorf("%w: bar count %d outside 1–%d", ErrBadRequest, n, MaxBars)
 	}
 	if asOf.Before(end) {
 		end = asOf
 	}
 	to := end.Add(time.Nanosecond)
-	// Find the n-th most recent bar with the calendar alone, widening the
-	// window until it holds n bars or reaches the epoch.
+	// Widen the window until it holds n bars or reaches the epoch.
 	// A market that closes needs more wall-clock time than n bars' worth:
 	// overnight for minutes and hours, weekends and holidays for days (a
-	// year of 365 days has some 250 trading days, so twice as many always
-	// do; the loop widens the window if not).
+	// year of 365 days has 240–252 trading days, so 1.6 times as many
+	// calendar days do; the loop widens the window if not).
 	window := time.Duration(n) * s.Timeframe.Duration()
 	if !g.cal.AlwaysOpen(s.Market) {
-		window *= 3
-		if !s.Timeframe.Intraday() {
-			window = window * 2 / 3
+		if s.Timeframe.Intraday() {
+			window *= 3
+		} else {
+			window = window * 8 / 5
 		}
 	}
 	zero := time.Unix(0, 0).UTC()
@@ -158,39 +164,47 @@ func (g *Generator) OldestOfLast(s Spec, end time.Time, n int, asOf time.Time) (
 		if from.Before(zero) || window > 200*365*24*time.Hour {
 			from = zero
 		}
-		opens := g.opens(s, from, to, asOf)
-		if len(opens) >= n || from.Equal(zero) {
-			if len(opens) == 0 {
-				return time.Time{}, false, nil
+		pg := g.opens(s, from, to, asOf)
+		if len(pg.spans) >= n || from.Equal(zero) {
+			if len(pg.spans) == 0 {
+				return page{}, false, nil
 			}
-			return opens[max(0, len(opens)-n)], true, nil
+			pg.spans = pg.spans[max(0, len(pg.spans)-n):]
+			start := pg.spans[0].Start
+			for len(pg.ivs) > 0 && !pg.ivs[0].End.After(start) {
+				pg.ivs = pg.ivs[1:]
+			}
+			if pg.ivs[0].Start.Before(start) {
+				pg.ivs[0].Start = start
+			}
+			return pg, true, nil
 		}
 		window *= 2
 	}
 }
 
-// opens lists the open times of bars of s opening in [from, to) that have
-// trading time before limit.
-func (g *Generator) opens(s Spec, from, to, limit time.Time) []time.Time {
+// opens returns the sessions and the spans of the bars of s opening in
+// [from, to) that have trading time before limit.
+func (g *Generator) opens(s Spec, from, to, limit time.Time) page {
 	start, end, ok := g.bounds(s, from, to)
 	if !ok {
-		return nil
+		return page{}
 	}
 	if limit.Before(end) {
 		end = limit
 	}
-	var out []time.Time
+	pg := page{ivs: g.cal.Sessions(s.Market, start, end)}
 	var sp calendar.Interval // the bar last listed
-	for _, iv := range g.cal.Sessions(s.Market, start, end) {
+	for _, iv := range pg.ivs {
 		// One span per bar: the sessions inside a daily bar share it.
 		for t := iv.Start; t.Before(iv.End); t = sp.End {
 			if !t.Before(sp.End) {
 				sp = g.span(s, minuteOf(t))
-				out = append(out, sp.Start)
+				pg.spans = append(pg.spans, sp)
 			}
 		}
 	}
-	return out
+	return pg
 }
 
 // span returns the bar of s containing minute τ. Intraday bars are UTC
@@ -259,38 +273,29 @@ func (g *Generator) IsFinal(s Spec, open, now time.Time) bool {
 	return !g.cal.BarSpan(s.Market, s.Timeframe, open, s.Anchor).End.After(now)
 }
 
-// generate aggregates the minutes of [start, limit) (start a bar boundary,
-// limit ≤ the last bar's end, possibly mid-minute at asOf) into bars.
-func (g *Generator) generate(s Spec, start, limit, asOf time.Time) []vendor.Bar {
-	mdl := g.model(s.Instrument)
-	ivs := g.cal.Sessions(s.Market, start, limit)
+// generate aggregates the minutes of the session intervals ivs (ascending,
+// the first one starting in the first bar, the last one ending at most at
+// the last bar's end, possibly mid-minute at asOf) into bars. spans, if not
+// nil, are the bars' spans, as opens lists them.
+func (g *Generator) generate(s Spec, ivs, spans []calendar.Interval, asOf time.Time) []vendor.Bar {
 	if len(ivs) == 0 {
 		return nil
 	}
+	mdl := g.model(s.Instrument)
 	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
-	var lbs []logBar
-	if k := intradayMinutes(s.Timeframe); !g.minutesOnly && (k == 0 || k >= 60) {
-		lbs = g.byHours(&mdl, s, ivs, gap, gapW, asOf)
-	}
-	if lbs == nil {
-		var open time.Duration
-		for _, iv := range ivs {
-			open += iv.Duration()
+	segs, opens := g.segments(s, ivs, spans, gap, asOf)
+	w := walker{mdl: &mdl, segs: segs, lastC: gapW, asOfMS: int64(asOf.Sub(timeOfMinute(minuteOf(asOf))) / time.Millisecond), bars: make([]minuteBar, len(opens))}
+	first, last := segs[0].a>>statLevel, (segs[len(segs)-1].b-1)>>statLevel
+	for n := first; n <= last; n++ {
+		if w.wants(n<<statLevel, (n+1)<<statLevel) {
+			w.visit(mdl.path.root(n), n<<statLevel, statLevel)
 		}
-		est := int(open/s.Timeframe.Duration()) + len(ivs) + 1
-		lbs = g.sweep(&mdl, s, ivs, gap, gapW, asOf, make([]logBar, 0, min(est, 4096)))
 	}
-	out := make([]vendor.Bar, len(lbs))
-	for i, lb := range lbs {
-		out[i] = mdl.bar(lb.open, lb.m)
+	out := make([]vendor.Bar, len(opens))
+	for i, b := range w.bars {
+		out[i] = mdl.bar(opens[i], b)
 	}
 	return out
-}
-
-// logBar is a bar in log space: its open time and its aggregate.
-type logBar struct {
-	open time.Time
-	m    minuteBar
 }
 
 // gapBefore tells whether the minute at first opens a session (the market
@@ -306,88 +311,134 @@ func (g *Generator) gapBefore(mdl *model, m vendor.Market, first time.Time) (boo
 	return true, mdl.path.at(minuteOf(first))
 }
 
-// sweep aggregates the minutes of the session intervals ivs (ascending, the
-// first one after a close when gap, whose open is then gapW) into bars of
-// s.Timeframe as shown at asOf, appending them to out.
-func (g *Generator) sweep(mdl *model, s Spec, ivs []calendar.Interval, gap bool, gapW int64, asOf time.Time, out []logBar) []logBar {
+// A segment is a run of open minutes [a, b) inside one bar. It aggregates
+// as the tree's nodes do, except that the first minute of a session opens at
+// the close before it (segOpening) and the minute under way at the as-of
+// instant is seen partly (segPartial, a segment of its own).
+type segment struct {
+	a, b int64
+	bar  int
+	kind uint8 // segOpening | segPartial, or 0
+}
+
+const (
+	segOpening = 1 << iota
+	segPartial
+)
+
+// segments cuts the session intervals ivs (ascending; the first one after a
+// close when gap) into segments at bar boundaries, and returns them with the
+// open times of the bars. spans, if not nil, are the bars' spans.
+func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
 	n := 0
 	for _, iv := range ivs {
-		n = max(n, int(min(chunkMinutes, minuteOf(iv.End.Add(time.Minute-time.Nanosecond))-minuteOf(iv.Start)))+1)
+		n += int(iv.Duration()/s.Timeframe.Duration()) + 4
 	}
-	buf, hs := make([]int64, n), make([]uint64, n)
-	// The bar being accumulated lives in scalar locals, which stay in
-	// registers: this loop runs once per minute.
-	var (
-		has                          bool
-		curOpen                      time.Time
-		curEnd                       int64
-		curO, curH, curL, curC, curV int64
-		intraday                     = intradayMinutes(s.Timeframe)
-		asOfMin                      = minuteOf(asOf)
-		asOfMS                       = int64(asOf.Sub(timeOfMinute(asOfMin)) / time.Millisecond)
-	)
+	segs := make([]segment, 0, n)
+	var opens []time.Time
+	asOfMin := int64(-1)
+	if asOf.After(timeOfMinute(minuteOf(asOf))) {
+		asOfMin = minuteOf(asOf)
+	}
+	end := int64(-1) // end of the bar last opened
 	for i, iv := range ivs {
-		if i > 0 {
-			gap = true // Sessions merged touching intervals: this one follows a close
-		}
-		a := minuteOf(iv.Start)
-		b := minuteOf(iv.End.Add(time.Minute - time.Nanosecond)) // ceil: a partial last minute needs its end
-		for c0 := a; c0 < b; c0 += chunkMinutes {
-			c1 := min(c0+chunkMinutes, b)
-			w, h := buf[:c1-c0+1], hs[:c1-c0+1]
-			mdl.path.fill(c0, c1, w, h)
-			for j := range c1 - c0 {
-				tau := c0 + j
-				o := w[j]
-				if tau == a && gap {
-					o = gapW
+		a, b := minuteOf(iv.Start), ceilMinute(iv.End)
+		for t := a; t < b; {
+			if t >= end {
+				var sp calendar.Interval
+				if k := len(opens); k < len(spans) && minuteOf(spans[k].Start) <= t && t < minuteOf(spans[k].End) {
+					sp = spans[k]
+				} else {
+					sp = g.span(s, t)
 				}
-				mb := mdl.minuteFrom(h[j], o, w[j+1])
-				if tau == asOfMin && asOfMS > 0 {
-					mb = mdl.partial(tau, mb, asOfMS)
-				}
-				if !has || tau >= curEnd {
-					if has {
-						out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
-					}
-					if intraday > 0 {
-						o := tau - tau%intraday
-						curOpen, curEnd = timeOfMinute(o), o+intraday
-					} else {
-						sp := g.span(s, tau)
-						curOpen, curEnd = sp.Start, minuteOf(sp.End)
-					}
-					curO, curH, curL, curC, curV, has = mb.o, mb.h, mb.l, mb.c, mb.v, true
-					continue
-				}
-				curH, curL, curC, curV = max(curH, mb.h), min(curL, mb.l), mb.c, curV+mb.v
+				opens = append(opens, sp.Start)
+				end = minuteOf(sp.End)
 			}
-			gapW = w[c1-c0]
+			sg := segment{a: t, b: min(b, end), bar: len(opens) - 1}
+			if t == a && (gap || i > 0) {
+				sg.kind |= segOpening
+			}
+			if sg.b > asOfMin && sg.a <= asOfMin {
+				if sg.a < asOfMin {
+					sg.b = asOfMin
+				} else {
+					sg.kind |= segPartial
+				}
+			}
+			if sg.kind&segPartial != 0 {
+				sg.b = sg.a + 1
+			}
+			segs = append(segs, sg)
+			t = sg.b
 		}
 	}
-	if has {
-		out = append(out, logBar{curOpen, minuteBar{curO, curH, curL, curC, curV}})
+	return segs, opens
+}
+
+// walker aggregates the statistics tree's nodes into the bars of a page,
+// left to right.
+type walker struct {
+	mdl    *model
+	segs   []segment // the page's, ascending
+	si     int       // the first segment not wholly left of the node visited
+	bars   []minuteBar
+	filled int   // bars[:filled] have a value
+	lastC  int64 // close of the last minute aggregated: the next session's open
+	asOfMS int64 // milliseconds into the as-of minute
+}
+
+// visit aggregates node nd, the minutes [l, l+2^k), which holds minutes of
+// the segments (see wants): whole if inside one segment, else by its
+// children.
+func (w *walker) visit(nd minuteBar, l int64, k int) {
+	sg := &w.segs[w.si]
+	if sg.a <= l && l+1<<k <= sg.b {
+		w.add(nd, l, sg)
+		return
 	}
-	return out
+	p := &w.mdl.path
+	ct := p.divide(&nd, l, k)
+	m := l + 1<<(k-1)
+	if w.wants(l, m) {
+		w.visit(p.child(&nd, &ct, k, false), l, k-1)
+	}
+	if w.wants(m, m+1<<(k-1)) {
+		w.visit(p.child(&nd, &ct, k, true), m, k-1)
+	}
+}
+
+// wants reports whether the minutes [l, r), right of everything visited so
+// far, hold minutes of the segments.
+func (w *walker) wants(l, r int64) bool {
+	for w.si < len(w.segs) && w.segs[w.si].b <= l {
+		w.si++
+	}
+	return w.si < len(w.segs) && w.segs[w.si].a < r
+}
+
+// add aggregates node nd, starting at minute l and wholly inside segment
+// sg, into sg's bar.
+func (w *walker) add(nd minuteBar, l int64, sg *segment) {
+	if sg.kind&segOpening != 0 && l == sg.a {
+		// The price was frozen at the last close; the move made while the
+		// market was closed shows inside the session's first minute, so
+		// inside the first node holding it, whose open it becomes.
+		nd.o, nd.h, nd.l = w.lastC, max(nd.h, w.lastC), min(nd.l, w.lastC)
+	}
+	if sg.kind&segPartial != 0 {
+		nd = w.mdl.partial(sg.a, nd, w.asOfMS)
+	}
+	w.lastC = nd.c
+	if sg.bar < w.filled {
+		w.bars[sg.bar] = w.bars[sg.bar].then(nd)
+		return
+	}
+	w.bars[sg.bar], w.filled = nd, sg.bar+1
 }
 
 // then returns the aggregate of a followed by b.
 func (a minuteBar) then(b minuteBar) minuteBar {
 	return minuteBar{o: a.o, h: max(a.h, b.h), l: min(a.l, b.l), c: b.c, v: a.v + b.v}
-}
-
-// minuteFrom returns a minute's bar from the path values at its start and end
-// and its node hash: wicks beyond the body and a volume, all from the hash.
-func (m *model) minuteFrom(node uint64, o, c int64) minuteBar {
-	h := mix64(node ^ 0x7e57_0f_ba55)
-	u1, u2, u3 := int64(h&0xffff), int64(h>>16&0xffff), int64(h>>32&0xffff)
-	up := ((u1 * u1) >> 16) * m.wickMax >> 16
-	dn := ((u2 * u2) >> 16) * m.wickMax >> 16
-	// Volume factor in 1/65536: 0.25 + 0.75·(2u)², mean 1.25, skewed like
-	// real minute volumes (many quiet minutes, a few busy ones).
-	w := 2 * u3
-	f := ((w*w)>>16)*3/4 + 16384
-	return minuteBar{o: o, h: max(o, c) + up, l: min(o, c) - dn, c: c, v: m.volPerMin * f >> 16}
 }
 
 // partial returns minute τ as seen ms milliseconds into it. Inside the minute
@@ -406,7 +457,9 @@ func (m *model) partial(tau int64, mb minuteBar, ms int64) minuteBar {
 	}
 	ts := [4]int64{0, tA, tB, minuteMS}
 	vs := [4]int64{mb.o, x1, x2, mb.c}
-	out := minuteBar{o: mb.o, h: mb.o, l: mb.o, v: mb.v * ms / minuteMS}
+	hi, lo := bits.Mul64(uint64(mb.v), uint64(ms))           //nolint:gosec // v ≥ 0, 0 < ms < 60 000
+	v, _ := bits.Div64(hi, lo, minuteMS)                     // < v: no overflow
+	out := minuteBar{o: mb.o, h: mb.o, l: mb.o, v: int64(v)} //nolint:gosec // < mb.v
 	for i := 1; i < 4; i++ {
 		if ms >= ts[i] {
 			out.h, out.l = max(out.h, vs[i]), min(out.l, vs[i])
@@ -455,3 +508,6 @@ func (m *model) turnover(v, price uint64) decimal.Decimal {
 	x.Quo(x, new(big.Int).SetUint64(div))
 	return decimal.NewFromBig(x, m.priceScale)
 }
+
+// ceilMinute returns the index of the first minute starting at or after t.
+func ceilMinute(t time.Time) int64 { return minuteOf(t.Add(time.Minute - time.Nanosecond)) }

@@ -64,8 +64,8 @@ func TestDeterministic(t *testing.T) {
 	// would silently invalidate recorded end-to-end expectations).
 	bars, err := newGen(t, 1).Range(spec("BTCUSDT", vendor.MarketCrypto, vendor.TF1m), utc(2025, 1, 1, 0, 0), utc(2025, 1, 1, 0, 2), far)
 	require.NoError(t, err)
-	require.Equal(t, "1735689600 82562.29 82562.96 82385.96 82470.75 19.65128276 1620692.38\n"+
-		"1735689660 82470.75 82640.27 82441.04 82573.51 13.19562600 1089392.35\n", render(bars))
+	require.Equal(t, "1735689600 84350.43 84364.55 84324.57 84326.05 1.88391109 158880.20\n"+
+		"1735689660 84326.05 84357.04 84325.15 84340.32 1.59787113 134765.56\n", render(bars))
 }
 
 func TestBarsValidAndChained(t *testing.T) {

@@ -26,8 +26,8 @@ var benchAsOf = time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC) //nolint:gocheck
 
 // benchHandler measures one 500-bar crypto page of tf served by a vendor's
 // handler (decode, admission, generation, rendering) through
-// httptest.NewRecorder, the hour cache emptied before each so that every
-// minute is generated: the cost of a page never asked for before. request
+// httptest.NewRecorder: the cost of a page never asked for before (the
+// generator keeps no cache). request
 // builds the i-th request: history endpoints step back by one page per
 // iteration, as a backfill walks.
 func benchHandler(b *testing.B, name string, handler VendorHandler, request func(i int) *http.Request) {
@@ -38,7 +38,6 @@ func benchHandler(b *testing.B, name string, handler VendorHandler, request func
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		srv.core.gen.hours.reset()
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, request(i))
 		if rec.Code != http.StatusOK || rec.Body.Len() < 500*50 {

@@ -103,8 +103,9 @@ func (s Spec) Validate() error {
 	return s.Instrument.Validate()
 }
 
-// maxVolPerMin keeps summed volumes (a month of minutes, times the skew
-// factor's 3.25 peak) and partial-minute products inside int64.
+// maxVolPerMin keeps volumes inside int64: a root of the statistics tree
+// (2^16 minutes) holds at most 1.5 × 1.25 × 2^16 of it, about 1.2e18, and
+// no bar (a month at most) reaches into more than two roots.
 const maxVolPerMin = 10_000_000_000_000
 
 // model is an instrument's derived generation parameters.
@@ -113,8 +114,6 @@ type model struct {
 	key        uint64
 	base       float64 // base price in coefficient units
 	pow10v     int64   // 10^VolumeScale
-	wickMax    int64   // nano-log
-	volPerMin  int64   // mean volume coefficient per minute
 	priceScale int32
 	volScale   int32
 
@@ -147,12 +146,10 @@ func (g *Generator) model(in Instrument) model {
 	pv := int64(math.Pow(10, float64(in.VolumeScale)))
 	vol := int64(notional / (base / ps) * float64(pv))
 	return model{
-		path:       newPath(key, sigma),
+		path:       newPath(key, sigma, min(max(vol, 1), maxVolPerMin)),
 		key:        key,
 		base:       base,
 		pow10v:     pv,
-		wickMax:    int64(sigma * 1.2 * nano),
-		volPerMin:  min(max(vol, 1), maxVolPerMin),
 		priceScale: in.PriceScale,
 		volScale:   in.VolumeScale,
 	}

@@ -81,40 +81,47 @@ func gauss(h uint64) int64 {
 	return int64(h&0xffff) + int64(h>>16&0xffff) + int64(h>>32&0xffff) + int64(h>>48) - 2*65535
 }
 
-// path is one series' log-price path: the key and the per-level displacement
-// multipliers.
+// path is one series' log-price path: the key and the per-level multipliers.
 type path struct {
-	key  uint64
-	mult [treeLevels + 1]int64 // by level k (span 2^k), scaled by 2^ihShift/ihStd
+	key     uint64
+	mult    [treeLevels + 1]int64 // midpoint displacement by level k (span 2^k), scaled by 2^ihShift/ihStd
+	xmult   [statLevel + 1]int64  // bridge-maximum terms by level (σ√span/2), scaled by 2^ihShift/triStd
+	reach   [statLevel + 1]int64  // σ√span by level, nano-log: how near a holding child's end comes to its extreme
+	rootVol int64                 // mean volume coefficient of a root of the statistics tree
+	// oddsScale[k] is 2·logitSteps/(σ²·2^k) in 1/nano-log², see holds.
+	oddsScale [statLevel + 1]float64
 }
 
-// newPath builds the path of key with per-minute log volatility sigma.
-func newPath(key uint64, sigma float64) path {
-	p := path{key: key}
-	for k := 1; k <= treeLevels; k++ {
+// newPath builds the path of key with per-minute log volatility sigma and
+// mean volume coefficient volPerMin per minute.
+func newPath(key uint64, sigma float64, volPerMin int64) path {
+	p := path{key: key, rootVol: (volPerMin + volPerMin/4) << statLevel} // mean 1.25 per minute
+	for k := 0; k <= treeLevels; k++ {
 		span := math.Ldexp(1, min(k, capLevel))
 		std := sigma * math.Sqrt(span) / 2 * nano
 		p.mult[k] = int64(std * (1 << ihShift) / ihStd)
+		if k <= statLevel {
+			p.xmult[k] = int64(std * (1 << ihShift) / triStd)
+			p.reach[k] = int64(2 * std)
+			r := float64(p.reach[k])
+			p.oddsScale[k] = 2 * logitSteps / float64(r*r)
+		}
 	}
 	return p
 }
 
-// mid returns the value at the midpoint of [l, r] given the end values.
-func (p *path) mid(l, r, wl, wr int64) (int64, int64) {
-	m := (l + r) >> 1
-	k := 63 - bits.LeadingZeros64(uint64(r-l)) //nolint:gosec // r > l, and r−l is a power of two
-	d := (gauss(nodeHash(p.key, m)) * p.mult[k]) >> ihShift
-	return m, (wl+wr)>>1 + d
-}
-
-// at returns W(τ); minutes outside the tree read 0 (the pinned ends).
-func (p *path) at(tau int64) int64 {
+// top returns W(τ) on the bridge above the statistics tree: the value at
+// minutes that are multiples of 2^statLevel (elsewhere use at); minutes
+// outside the tree read 0 (the pinned ends).
+func (p *path) top(tau int64) int64 {
 	if tau <= 0 || tau >= treeSpan {
 		return 0
 	}
 	l, r, wl, wr := int64(0), treeSpan, int64(0), int64(0)
 	for {
-		m, wm := p.mid(l, r, wl, wr)
+		m := (l + r) >> 1
+		k := 63 - bits.LeadingZeros64(uint64(r-l))
+		wm := (wl+wr)>>1 + (gauss(nodeHash(p.key, m))*p.mult[k])>>ihShift
 		switch {
 		case tau == m:
 			return wm
@@ -122,60 +129,6 @@ func (p *path) at(tau int64) int64 {
 			r, wr = m, wm
 		default:
 			l, wl = m, wm
-		}
-	}
-}
-
-// fill sets out[i] = W(a+i) and hs[i] = nodeHash(key, a+i) for a ≤ a+i ≤
-// b; len(out) and len(hs) must be b−a+1 and the range must lie inside the
-// tree. Every minute but the tree's ends is the midpoint of one interval, so
-// its hash is drawn on the way anyway; the minute bars reuse it.
-func (p *path) fill(a, b int64, out []int64, hs []uint64) {
-	p.fillNode(0, treeSpan, 0, 0, a, b, out, hs)
-	if a == 0 {
-		hs[0] = nodeHash(p.key, 0)
-	}
-	if b == treeSpan {
-		hs[b-a] = nodeHash(p.key, b)
-	}
-}
-
-func (p *path) fillNode(l, r, wl, wr, a, b int64, out []int64, hs []uint64) {
-	if l >= a && r <= b {
-		p.fillInside(l, r, wl, wr, out[l-a:r-a+1], hs[l-a:r-a+1])
-		return
-	}
-	if l >= a && l <= b {
-		out[l-a] = wl
-	}
-	if r >= a && r <= b {
-		out[r-a] = wr
-	}
-	// Stop when no interior point of (l, r) lies in [a, b].
-	if r-l < 2 || r <= a || l >= b {
-		return
-	}
-	m := (l + r) >> 1
-	h := nodeHash(p.key, m)
-	wm := (wl+wr)>>1 + (gauss(h)*p.mult[bits.Len64(uint64(r-l))-1])>>ihShift //nolint:gosec // r > l
-	if m >= a && m <= b {
-		hs[m-a] = h
-	}
-	p.fillNode(l, m, wl, wm, a, b, out, hs)
-	p.fillNode(m, r, wm, wr, a, b, out, hs)
-}
-
-// fillInside fills a whole dyadic interval [l, r] level by level, the
-// values mid gives without the recursion: out and hs are indexed from l.
-func (p *path) fillInside(l, r, wl, wr int64, out []int64, hs []uint64) {
-	n := r - l
-	out[0], out[n] = wl, wr
-	for step := n >> 1; step >= 1; step >>= 1 {
-		mult := p.mult[bits.Len64(uint64(step))]
-		for i := step; i < n; i += 2 * step {
-			h := nodeHash(p.key, l+i)
-			hs[i] = h
-			out[i] = (out[i-step]+out[i+step])>>1 + (gauss(h)*mult)>>ihShift
 		}
 	}
 }

@@ -1,0 +1,285 @@
+package sim
+
+import (
+	"math"
+	"math/bits"
+)
+
+// Below statLevel the path is a segment tree of statistics: every aligned
+// dyadic span of minutes (a node) carries its own open, high, low, close and
+// volume, drawn top-down from a hash of (series key, node) conditioned on
+// its parent, so that a node's statistics are exactly the aggregate of its
+// two children's and, down the tree, of its minutes'. The aggregate of any
+// range of minutes is then the combination of the O(log n) nodes that tile
+// it: a 500-bar daily page costs some ten thousand node draws instead of the
+// 200 000–700 000 minutes it covers.
+//
+// A node [l, r) of level k (2^k minutes) is split at its midpoint m:
+//
+//   - W(m), the close of the left child and the open of the right, is the
+//     Brownian-bridge draw of the path above (the mean of the ends plus a
+//     displacement from hash(m)), folded into the parent's [low, high];
+//   - the parent's high goes to one child, whose high it is: the one whose
+//     far end is nearer to it, steeply the likelier (see holds). The other
+//     child's high is the maximum of a Brownian bridge between its ends
+//     (exact in law for an unconditioned bridge, see excursion), folded
+//     below the parent's high. Lows likewise;
+//   - a child that holds an extreme must reach it: when its ends lie far
+//     below the high for its span, W(m) is drawn up to within one to two
+//     standard deviations of the span of it, as the path of a real bridge
+//     conditioned on its maximum climbs towards it. So extremes are reached
+//     by the path, not by one-minute spikes;
+//   - the volume is split between the children by a hashed fraction.
+//
+// The roots are the nodes of level statLevel (2^16 minutes, 45 days, longer
+// than any bar): their ends are the values of the path above, which are
+// unchanged at every minute that is a multiple of 2^statLevel; their high and
+// low are bridge maxima, their volume drawn around the mean.
+const statLevel = 16
+
+// Salts separate the random words a node draws from its midpoint's hash.
+const (
+	saltChoice = 0x5e9_c401ce
+	saltHigh   = 0x5e9_0416
+	saltLow    = 0x5e9_010b
+	saltRoot   = 0x5e9_4007
+)
+
+// triStd is the standard deviation of the sum of two uniform 16-bit
+// integers (a triangular distribution): 65536/√6.
+const triStd = 26754.9
+
+// tri maps 32 random bits to a symmetric triangular integer with standard
+// deviation triStd.
+func tri(h uint64) int64 { return int64(h&0xffff) + int64(h>>16&0xffff) - 65535 }
+
+// excursion returns how far the maximum of a Brownian bridge of level k
+// between ends a and b rises above the higher end, from 64 random bits. For
+// a bridge of duration T and variance σ²T the maximum M satisfies
+// (M−a)(M−b) = E with E exponential of mean σ²T/2, which is X²+Y² for X and
+// Y normal with standard deviation σ√T/2: so M = (a+b)/2 + √((a−b)²/4 + X² +
+// Y²). X and Y are triangular here, close enough in shape. The floats are
+// each explicitly rounded, and IEEE square roots are correctly rounded, so
+// the result is the same on every platform.
+func (p *path) excursion(a, b int64, k int, h uint64) int64 {
+	x := float64((tri(h) * p.xmult[k]) >> ihShift)
+	y := float64((tri(h>>32) * p.xmult[k]) >> ihShift)
+	d := a - b
+	if d < 0 {
+		d = -d
+	}
+	hd := float64(d) / 2
+	s := float64(hd * hd)
+	s += float64(x * x)
+	s += float64(y * y)
+	return max(0, int64(math.Sqrt(s)-hd))
+}
+
+// root returns the statistics of the root node n, the minutes [n·2^statLevel,
+// (n+1)·2^statLevel).
+func (p *path) root(n int64) minuteBar {
+	l := n << statLevel
+	r := l + 1<<statLevel
+	o, c := p.top(l), p.top(r)
+	h := mix64(nodeHash(p.key, l+1<<(statLevel-1)) ^ saltRoot)
+	// Volume factor 0.5–1.5 of the mean (in 1/65536).
+	f := 32768 + h&0xffff
+	return minuteBar{
+		o: o, c: c,
+		h: max(o, c) + p.excursion(o, c, statLevel, mix64(h^saltHigh)),
+		l: min(o, c) - p.excursion(o, c, statLevel, mix64(h^saltLow)),
+		v: mulShift16(p.rootVol, f),
+	}
+}
+
+// mulShift16 returns v·f/65536 rounded down, without overflow.
+func mulShift16(v int64, f uint64) int64 {
+	hi, lo := bits.Mul64(uint64(v), f) //nolint:gosec // v ≥ 0
+	return int64(hi<<48 | lo>>16)      //nolint:gosec // < v·f/65536 ≤ v for f ≤ 65536, or the root's bounded mean
+}
+
+// split returns the two children of node nd, the minutes [l, l+2^k).
+func (p *path) split(nd minuteBar, l int64, k int) (left, right minuteBar) {
+	ct := p.divide(&nd, l, k)
+	return p.child(&nd, &ct, k, false), p.child(&nd, &ct, k, true)
+}
+
+// cut is how a node divides between its children: the value at the
+// midpoint, which child holds the high and the low, the random words of the
+// other children's extremes and the left child's volume.
+type cut struct {
+	x              int64
+	hiLeft, loLeft bool
+	hh, hl         uint64
+	vl             int64
+}
+
+// divide draws how node nd, the minutes [l, l+2^k), divides (see cut); the
+// children follow with child, so that a walk skipping one pays only for the
+// other.
+func (p *path) divide(nd *minuteBar, l int64, k int) cut {
+	h0 := nodeHash(p.key, l+1<<(k-1))
+	hc := mix64(h0 ^ saltChoice)
+	H, L := nd.h, nd.l
+	// Which child holds the parent's high, and which its low.
+	hiLeft := p.holds(k, H-nd.o, H-nd.c, hc&0xffff)
+	loLeft := p.holds(k, nd.o-L, nd.c-L, hc>>16&0xffff)
+
+	// The midpoint: the bridge draw, then pulled so that each holding
+	// child's far end comes within cap of the extreme it holds. When one
+	// child cannot reach both extremes, they go to different children, so
+	// that a shortfall is made up one level further down.
+	x := (nd.o+nd.c)>>1 + (gauss(h0)*p.mult[k])>>ihShift
+	capH := p.reach[k-1] * int64(256+hc>>32&0xff) >> 8
+	capL := p.reach[k-1] * int64(256+hc>>40&0xff) >> 8
+	lo, hi := p.pull(nd, hiLeft, loLeft, capH, capL)
+	if lo > hi && hiLeft == loLeft {
+		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capH, capL)
+		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capH, capL)
+		if lo1-hi1 <= lo2-hi2 {
+			lo, hi, loLeft = lo1, hi1, !loLeft
+		} else {
+			lo, hi, hiLeft = lo2, hi2, !hiLeft
+		}
+	}
+	if lo > hi {
+		x = hi + (lo-hi)/2
+	} else {
+		x = reflect(x, lo, hi)
+	}
+	return cut{
+		x: x, hiLeft: hiLeft, loLeft: loLeft,
+		hh: mix64(h0 ^ saltHigh), hl: mix64(h0 ^ saltLow),
+		// Volume fraction 0.35–0.65 to the left child.
+		vl: mulShift16(nd.v, 22938+(hc>>48)*19661>>16),
+	}
+}
+
+// pull returns the range the midpoint of node nd must lie in for the
+// children holding its high and low to come within capH and capL of them;
+// it is empty (lo > hi) if they cannot both.
+func (p *path) pull(nd *minuteBar, hiLeft, loLeft bool, capH, capL int64) (lo, hi int64) {
+	lo, hi = nd.l, nd.h
+	if pick(hiLeft, nd.o, nd.c) < nd.h-capH {
+		lo = max(lo, nd.h-capH)
+	}
+	if pick(loLeft, nd.o, nd.c) > nd.l+capL {
+		hi = min(hi, nd.l+capL)
+	}
+	return lo, hi
+}
+
+// child returns the left or right child of node nd (level k) cut by ct.
+func (p *path) child(nd *minuteBar, ct *cut, k int, right bool) minuteBar {
+	a, b, v := nd.o, ct.x, ct.vl
+	if right {
+		a, b, v = ct.x, nd.c, nd.v-ct.vl
+	}
+	out := minuteBar{o: a, c: b, v: v, h: nd.h, l: nd.l}
+	if ct.hiLeft == right {
+		top := max(a, b)
+		out.h = reflect(top+p.excursion(a, b, k-1, ct.hh), top, nd.h)
+	}
+	if ct.loLeft == right {
+		bottom := min(a, b)
+		out.l = reflect(bottom-p.excursion(a, b, k-1, ct.hl), nd.l, bottom)
+	}
+	return out
+}
+
+// holds decides from 16 random bits u whether the left child of a node of
+// level k holds one of its extremes, given the distances of the node's open
+// (the left child's far end) and close (the right child's) from it. For a
+// Brownian bridge of duration T whose maximum lies well above its ends, the
+// odds that the left half holds it are about exp(−2(dOpen²−dClose²)/σ²T):
+// the nearer end's half, steeply. An end at the extreme holds it.
+func (p *path) holds(k int, dOpen, dClose int64, u uint64) bool {
+	switch {
+	case dOpen == 0:
+		return true
+	case dClose == 0:
+		return false
+	}
+	o, c := float64(dOpen), float64(dClose)
+	// z in steps of 1/logitSteps; left with probability 1/(1+e^z), from a
+	// table.
+	z := math.Floor(float64(float64(o*o)-float64(c*c)) * p.oddsScale[k])
+	switch {
+	case z >= logitMax*logitSteps:
+		return u == 0
+	case z <= -logitMax*logitSteps:
+		return true
+	}
+	return u < uint64(leftOdds[int(z)+logitMax*logitSteps])
+}
+
+// leftOdds[i] is 2^16/(1+e^z) for z = i/logitSteps − logitMax: beyond
+// ±logitMax (e^12 > 2^16) the odds are 0 or 1 in 16 bits. expDet makes it
+// the same table on every platform.
+var leftOdds = func() (t [2*logitMax*logitSteps + 1]uint32) { //nolint:gochecknoglobals // immutable table
+	for i := range t {
+		z := float64(i)/logitSteps - logitMax
+		t[i] = uint32(math.Floor(1 << 16 / float64(1+expDet(z))))
+	}
+	return t
+}()
+
+const (
+	logitMax   = 12
+	logitSteps = 16
+)
+
+// reflect folds x into [lo, hi] (lo ≤ hi) by reflecting it at the bounds,
+// as often as it takes: a draw keeps its spread instead of piling up on a
+// bound, as clamping would (two neighbouring bars would then share a high
+// to the tick, or a bar lack a wick, far more often than in real markets).
+func reflect(x, lo, hi int64) int64 {
+	if x >= lo && x <= hi {
+		return x
+	}
+	d := hi - lo
+	if d == 0 {
+		return lo
+	}
+	t := (x - lo) % (2 * d)
+	if t < 0 {
+		t += 2 * d
+	}
+	if t > d {
+		t = 2*d - t
+	}
+	return lo + t
+}
+
+func pick(left bool, a, b int64) int64 {
+	if left {
+		return a
+	}
+	return b
+}
+
+// at returns W(τ), the path's value at the start of minute τ; minutes
+// outside the tree read 0 (the pinned ends).
+func (p *path) at(tau int64) int64 {
+	if tau <= 0 || tau >= treeSpan {
+		return 0
+	}
+	n := tau >> statLevel
+	l := n << statLevel
+	if tau == l {
+		return p.top(tau)
+	}
+	nd := p.root(n)
+	for k := statLevel; ; k-- {
+		left, right := p.split(nd, l, k)
+		m := l + 1<<(k-1)
+		switch {
+		case tau == m:
+			return left.c
+		case tau < m:
+			nd = left
+		default:
+			nd, l = right, m
+		}
+	}
+}
