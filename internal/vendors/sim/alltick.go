@@ -173,7 +173,7 @@ func (h *allTickHandler) batch(w http.ResponseWriter, r *http.Request, stock boo
 	if call == nil {
 		return
 	}
-	var data alltick.BatchData
+	groups := make([]allTickGroup, 0, len(req.Data.DataList))
 	for _, q := range req.Data.DataList {
 		if badCode(q.Code, stock) {
 			// One bad code fails the whole request, as AllTick does.
@@ -190,9 +190,40 @@ func (h *allTickHandler) batch(w http.ResponseWriter, r *http.Request, stock boo
 			h.write(w, call, h.answer(w, req.Trace, alltick.RetBadHeader, err.Error(), nil))
 			return
 		}
-		data.KlineList = append(data.KlineList, alltick.BatchGroup{Code: q.Code, KlineType: q.KlineType, KlineData: encodeAllTickBars(bars)})
+		groups = append(groups, allTickGroup{code: q.Code, kt: q.KlineType, bars: bars})
 	}
-	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", data))
+	h.write(w, call, h.answer(w, req.Trace, alltick.RetOK, "ok", allTickBatchData(groups)))
+}
+
+// allTickGroup is one group of a batch answer, before encoding.
+type allTickGroup struct {
+	code string
+	kt   int
+	bars []vendor.Bar
+}
+
+// allTickBatchData is the encoded alltick.BatchData of groups. A poll of 500
+// groups spent more time in json.Marshal and its compaction of every bar
+// than in the rest of the simulator; the bytes are the same.
+func allTickBatchData(groups []allTickGroup) json.RawMessage {
+	if len(groups) == 0 {
+		return json.RawMessage(`{"kline_list":null}`)
+	}
+	out := make([]byte, 0, 32+len(groups)*(64+2*200))
+	out = append(out, `{"kline_list":[`...)
+	for i, g := range groups {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"code":`...)
+		out = appendJSONString(out, g.code)
+		out = append(out, `,"kline_type":`...)
+		out = strconv.AppendInt(out, int64(g.kt), 10)
+		out = append(out, `,"kline_data":`...)
+		out = appendAllTickBars(out, g.bars)
+		out = append(out, '}')
+	}
+	return append(out, ']', '}')
 }
 
 // trades serves the latest trade as the close of the current 1m bar.

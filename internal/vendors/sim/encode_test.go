@@ -80,6 +80,16 @@ func TestFastEncodersMatchEncodingJSON(t *testing.T) {
 		want := marshal(t, alltick.KlineData{Code: code, KlineType: kt, KlineList: encodeAllTickBars(bars)})
 		require.Equal(t, want, string(allTickKlineData(code, kt, bars)), "alltick")
 
+		n := r.IntN(4)
+		groups := make([]allTickGroup, 0, n)
+		var data alltick.BatchData
+		for j := range n {
+			g := allTickGroup{code: []string{code, "ETHUSDT", "700.HK"}[j%3], kt: kt + j, bars: randBars(r, r.IntN(3))}
+			groups = append(groups, g)
+			data.KlineList = append(data.KlineList, alltick.BatchGroup{Code: g.code, KlineType: g.kt, KlineData: encodeAllTickBars(g.bars)})
+		}
+		require.Equal(t, marshal(t, data), string(allTickBatchData(groups)), "alltick batch")
+
 		ktText := []string{"1min", "1h", `"x"`}[kt%3]
 		want = marshal(t, xdtick.KlineData{Code: code, KlineType: ktText, KlineList: encodeXdTickBars(bars)})
 		require.Equal(t, want, string(xdTickKlineData(code, ktText, bars)), "xdtick")
