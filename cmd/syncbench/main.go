@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Quick, "quick", false, "development sizes (about a minute in all); the report says so")
 	fs.DurationVar(&cfg.EfficiencyFor, "efficiency-for", 0, "how long each plan-efficiency run keeps work queued (default 60s, quick 8s)")
 	fs.StringVar(&cfg.FastPlan, "fast-plan", "", "custom plan measured beside AllTick basic (default custom:per_second=50,per_minute=3000,history=20ms)")
+	fs.DurationVar(&cfg.FastMargin, "fast-margin", 0, "governor margin of a second fast-plan run (default 1ms; negative: no second run)")
 	fs.IntVar(&cfg.PipelineBars, "pipeline-bars", 0, "1m bars the unthrottled backfill stores (default 5000000, quick 300000)")
 	fs.IntVar(&cfg.PipelineSeries, "pipeline-series", 0, "series they are spread over (default 50, quick 20)")
 	fs.IntVar(&cfg.MemoryAt, "memory-at", 0, "bars served at which RSS is reported besides the peak (default 1000000, quick 100000)")

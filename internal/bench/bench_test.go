@@ -133,6 +133,28 @@ func TestMarkdownReportsEveryFigureAndMisses(t *testing.T) {
 	}
 }
 
+func TestSmallerMarginRunIsReportedBesideTheDefault(t *testing.T) {
+	t.Parallel()
+	const fast = "custom:per_second=50"
+	effs := []Efficiency{
+		{Plan: "basic", Rate: 1, For: time.Minute, Made: 59, Allowed: 60, GovernorAlone: 59},
+		{Plan: fast, Rate: 50, For: time.Minute, Made: 1900, Allowed: 3000, GovernorAlone: 1920},
+		{Plan: fast, Margin: time.Millisecond, Rate: 50, For: time.Minute, Made: 2940, Allowed: 3000, GovernorAlone: 2950},
+	}
+	rep := &Report{Efficiency: effs, Plans: planTimes(effs, nil)}
+	var b bytes.Buffer
+	require.NoError(t, rep.Markdown(&b, "syncbench"))
+	out := b.String()
+	require.Contains(t, out, "| plan efficiency, custom:per_second=50 | 0.633, 0 violations |")
+	require.Contains(t, out, "| plan efficiency, custom:per_second=50, margin 1ms | 0.980, 0 violations | ≥ 0.97, 0 violations | met |")
+	require.Contains(t, out, "With a margin of 1ms the same plan reached 0.980 with 0 violations")
+	for _, r := range rep.Plans {
+		if r.Plan == "premium" {
+			require.InDelta(t, 0.633, r.Efficiency, 0.001, "plan times use the default margin's efficiency")
+		}
+	}
+}
+
 func TestRedactHidesThePassword(t *testing.T) {
 	t.Parallel()
 	err := redact(fakeError("dial postgres://u:s3cret@h/db failed"), "postgres://u:s3cret@h/db")

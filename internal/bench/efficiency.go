@@ -92,6 +92,8 @@ func cryptoSeries(n int, tf vendor.Timeframe) []vendor.Series {
 // Efficiency is one plan's measured use.
 type Efficiency struct {
 	Plan string
+	// Margin is the governor's margin for this run; 0 is syncd's default.
+	Margin time.Duration
 	// Rate is the most history requests per second the plan allows when
 	// nothing else is polled.
 	Rate float64
@@ -107,6 +109,14 @@ type Efficiency struct {
 	// gave in the same time to callers that do nothing else: the ceiling the
 	// governor itself sets, without HTTP or database.
 	GovernorAlone uint64
+}
+
+// Label names the run: the plan, and the margin when it is not the default.
+func (e Efficiency) Label() string {
+	if e.Margin == 0 {
+		return e.Plan
+	}
+	return fmt.Sprintf("%s, margin %s", e.Plan, e.Margin)
 }
 
 // GovernorRatio is GovernorAlone ÷ Allowed.
@@ -143,14 +153,15 @@ func historyRate(p plan.Plan) float64 {
 }
 
 // measureEfficiency keeps far more history queued than the plan can serve in
-// cfg.EfficiencyFor, through the real governor, client and backfill engine
-// into the real store, and counts what arrived at the simulator.
-func measureEfficiency(ctx context.Context, db *database, cfg Config, planName string) (Efficiency, error) {
+// cfg.EfficiencyFor, through the real governor (with margin; 0: its default),
+// client and backfill engine into the real store, and counts what arrived at
+// the simulator.
+func measureEfficiency(ctx context.Context, db *database, cfg Config, planName string, margin time.Duration) (Efficiency, error) {
 	p, err := plan.Lookup(vendor.AllTick, planName)
 	if err != nil {
 		return Efficiency{}, err
 	}
-	e := Efficiency{Plan: planName, Rate: historyRate(p), For: cfg.EfficiencyFor}
+	e := Efficiency{Plan: planName, Margin: margin, Rate: historyRate(p), For: cfg.EfficiencyFor}
 	if e.Rate <= 0 {
 		return e, errors.New("the plan sets no history rate to measure against")
 	}
@@ -164,7 +175,7 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 		return e, err
 	}
 	defer st.Close()
-	gov, err := quota.New(quota.Config{Plan: p, Logger: cfg.Logger})
+	gov, err := quota.New(quota.Config{Plan: p, Logger: cfg.Logger, Margin: margin})
 	if err != nil {
 		return e, err
 	}
@@ -181,7 +192,7 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 	if err != nil {
 		return e, err
 	}
-	alone, err := quota.New(quota.Config{Plan: p})
+	alone, err := quota.New(quota.Config{Plan: p, Margin: margin})
 	if err != nil {
 		return e, err
 	}
@@ -217,7 +228,7 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 	cancel()
 	wg.Wait()
 	e.Violations, e.Reasons = simu.violations()
-	cfg.Logger.Info("plan efficiency measured", zap.String("plan", planName), zap.Uint64("made", e.Made),
+	cfg.Logger.Info("plan efficiency measured", zap.String("plan", e.Label()), zap.Uint64("made", e.Made),
 		zap.Float64("allowed", e.Allowed), zap.Uint64("violations", e.Violations))
 	return e, nil
 }
