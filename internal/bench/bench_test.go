@@ -147,7 +147,19 @@ func TestSmallerMarginRunIsReportedBesideTheDefault(t *testing.T) {
 	out := b.String()
 	require.Contains(t, out, "| plan efficiency, custom:per_second=50 | 0.633, 0 violations |")
 	require.Contains(t, out, "| plan efficiency, custom:per_second=50, margin 1ms | 0.980, 0 violations | ≥ 0.97, 0 violations | met |")
-	require.Contains(t, out, "With a margin of 1ms the same plan reached 0.980 with 0 violations")
+	require.Contains(t, out, "With a margin of 1ms the same plan reached 0.980 (governor alone 0.983) with 0 violation(s).")
+	require.NotContains(t, out, "cannot simply be lowered")
+
+	effs[2].Violations, effs[2].Made = 8, 2200
+	rep = &Report{Efficiency: effs}
+	b.Reset()
+	require.NoError(t, rep.Markdown(&b, "syncbench"))
+	out = b.String()
+	require.Contains(t, out, "reached 0.733 (governor alone 0.983) with 8 violation(s). Even on loopback")
+	require.Contains(t, out, "spacing + margin + that delay")
+	require.InDelta(t, 20.0/30, effs[1].marginCeiling(), 1e-9, "20 ms spacing, default 10 ms margin")
+	require.InDelta(t, 20.0/21, effs[2].marginCeiling(), 1e-9)
+	require.Contains(t, out, "which alone caps this plan at 0.667")
 	for _, r := range rep.Plans {
 		if r.Plan == "premium" {
 			require.InDelta(t, 0.633, r.Efficiency, 0.001, "plan times use the default margin's efficiency")

@@ -119,6 +119,20 @@ func (e Efficiency) Label() string {
 	return fmt.Sprintf("%s, margin %s", e.Plan, e.Margin)
 }
 
+// marginCeiling is the most of the plan's rate a governor padding each
+// spacing with its margin can use: spacing ÷ (spacing + margin).
+func (e Efficiency) marginCeiling() float64 {
+	if e.Rate <= 0 {
+		return 0
+	}
+	m := e.Margin
+	if m == 0 {
+		m = quota.DefaultMargin
+	}
+	spacing := time.Duration(float64(time.Second) / e.Rate)
+	return float64(spacing) / float64(spacing+m)
+}
+
 // GovernorRatio is GovernorAlone ÷ Allowed.
 func (e Efficiency) GovernorRatio() float64 {
 	if e.Allowed <= 0 {

@@ -196,12 +196,10 @@ func (r *Report) misses() []string {
 		case e.GovernorRatio() < TargetEfficiency:
 			why += fmt.Sprintf(" A second governor with the same plan, granting to callers that did nothing else, reached only %.3f"+
 				" in the same time: the governor itself is the ceiling. It pads every spacing and window with a safety margin"+
-				" (quota.Config.Margin, SYNCD_QUOTA_MARGIN) for the variation of the trip to the vendor;"+
-				" against a short spacing the margin dominates.", e.GovernorRatio())
+				" (quota.Config.Margin, SYNCD_QUOTA_MARGIN) for the variation of the trip to the vendor, which alone caps"+
+				" this plan at %.3f; the rest is its timers waking late on a shared machine.", e.GovernorRatio(), e.marginCeiling())
 			if o, ok := smallerMargin(r.Efficiency, e); ok {
-				why += fmt.Sprintf(" With a margin of %s the same plan reached %.3f with %d violations here, where the loopback"+
-					" trip hardly varies; over a real network the default is the safe choice, and SYNCD_QUOTA_MARGIN lowers it"+
-					" where the trip to the vendor is steady.", o.Margin, o.Ratio(), o.Violations)
+				why += marginNote(o)
 			}
 		case p != nil && p.BarsPerSecond() > 0 && e.Rate*p.BarsPerRequest() > p.BarsPerSecond():
 			why += fmt.Sprintf(" The plan allows %s bars/s, more than the unthrottled pipeline stored (%s bars/s): the database and CPU,"+
@@ -289,6 +287,23 @@ func human(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.1f days", d.Hours()/24)
 	}
+}
+
+// marginNote says what the run of the same plan with a smaller margin shows.
+func marginNote(o Efficiency) string {
+	why := fmt.Sprintf(" With a margin of %s the same plan reached %.3f (governor alone %.3f) with %d violation(s).",
+		o.Margin, o.Ratio(), o.GovernorRatio(), o.Violations)
+	if o.Violations > 0 {
+		why += fmt.Sprintf(" Even on loopback two requests sent a spacing apart sometimes arrive more than %s closer together,"+
+			" so the margin cannot simply be lowered: the default is the safe choice, and SYNCD_QUOTA_MARGIN lowers it"+
+			" only where the trip to the vendor is known to be steady.", o.Margin)
+	}
+	if o.GovernorRatio()-o.Ratio() > 0.05 {
+		why += " The rest is lost between a grant and the request leaving: spacings count from the moment each request" +
+			" was sent, so the next grant waits for that moment, and the real interval is spacing + margin + that delay" +
+			" (building the request, a connection, the scheduler on a shared machine)."
+	}
+	return why
 }
 
 // smallerMargin returns the run of e's plan with a margin set below the

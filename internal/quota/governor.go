@@ -80,6 +80,9 @@ type Day struct {
 	ExhaustedUntil time.Time
 }
 
+// DefaultMargin is Config.Margin's default (and SYNCD_QUOTA_MARGIN's).
+const DefaultMargin = 10 * time.Millisecond
+
 // Config sets up a Governor. Zero values take the documented defaults.
 type Config struct {
 	Plan           plan.Plan // required
@@ -187,7 +190,7 @@ func New(cfg Config) (*Governor, error) {
 	}
 	switch {
 	case cfg.Margin == 0:
-		cfg.Margin = 10 * time.Millisecond
+		cfg.Margin = DefaultMargin
 	case cfg.Margin < 0:
 		cfg.Margin = 0
 	}
