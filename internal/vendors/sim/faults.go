@@ -120,9 +120,14 @@ func ParseFaults(spec string) (Faults, error) {
 			if err != nil || d <= 0 || d > maxFaultDelay {
 				return Faults{}, fmt.Errorf("parse fault %q: duration must be between 0 and %s, like 250ms", item, maxFaultDelay)
 			}
-			if k == FaultLatency {
+			// A duration on a zero rate never takes effect; keeping it would
+			// make two specs that behave alike compare unequal, and String
+			// (which omits zero rates) would not round-trip.
+			switch {
+			case r == 0:
+			case k == FaultLatency:
 				f.Latency = d
-			} else {
+			default:
 				f.Timeout = d
 			}
 		}

@@ -27,6 +27,14 @@ func TestParseFaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, f, again)
 
+	// A duration given with a zero rate is dropped: it cannot take effect,
+	// and the canonical form must parse back to the same value.
+	for _, spec := range []string{"latency=0@1s", "timeout=0%@20s"} {
+		f, err := ParseFaults(spec)
+		require.NoError(t, err, spec)
+		require.Equal(t, Faults{}, f, spec)
+	}
+
 	for _, spec := range []string{"", "none"} {
 		f, err := ParseFaults(spec)
 		require.NoError(t, err)
