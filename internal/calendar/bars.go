@@ -76,6 +76,9 @@ func (c *Calendar) BarSpan(m vendor.Market, tf vendor.Timeframe, t time.Time, a 
 		return Interval{Start: open, End: open.Add(tf.Duration())}
 	}
 	loc := c.dayZone(m, a)
+	if tf == vendor.TF1d {
+		return c.daySpan(m, t, loc)
+	}
 	day := midnight(t, loc)
 	switch tf {
 	case vendor.TF1w:
@@ -86,6 +89,26 @@ func (c *Calendar) BarSpan(m vendor.Market, tf vendor.Timeframe, t time.Time, a 
 		open := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, loc)
 		return Interval{Start: open, End: open.AddDate(0, 1, 0)}
 	}
+	return Interval{Start: day, End: day.AddDate(0, 0, 1)}
+}
+
+// daySpan returns the day of loc containing t: the span of a daily bar, asked
+// once per bar of every daily page, so it avoids time.Date where it can. UTC
+// days are arithmetic; days of the venue's own zone come from its memoised
+// midnights. The result equals midnight(t, loc) and the next midnight.
+func (c *Calendar) daySpan(m vendor.Market, t time.Time, loc *time.Location) Interval {
+	if loc == time.UTC {
+		const day = 24 * 60 * 60
+		s := t.Unix()
+		s -= ((s % day) + day) % day
+		return Interval{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+day, 0).UTC()}
+	}
+	if v := c.venue(m); loc == v.loc {
+		d := dateOf(t.In(loc))
+		start, end := v.times(d), v.times(d.next())
+		return Interval{Start: time.Unix(start.midnight, 0).In(loc), End: time.Unix(end.midnight, 0).In(loc)}
+	}
+	day := midnight(t, loc)
 	return Interval{Start: day, End: day.AddDate(0, 0, 1)}
 }
 

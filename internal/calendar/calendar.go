@@ -51,8 +51,9 @@ func (iv Interval) Duration() time.Duration { return iv.End.Sub(iv.Start) }
 // Contains reports whether t lies in [Start, End).
 func (iv Interval) Contains(t time.Time) bool { return !t.Before(iv.Start) && t.Before(iv.End) }
 
-// Calendar answers session questions for every vendor.Market. It is immutable
-// after New and safe for concurrent use.
+// Calendar answers session questions for every vendor.Market. It is safe for
+// concurrent use; what it computes for a year of a venue it keeps (a few
+// kilobytes), and its answers never change.
 type Calendar struct {
 	venues map[vendor.Market]*venue
 	always *venue // unknown markets
@@ -81,13 +82,13 @@ func New() (*Calendar, error) {
 	c := &Calendar{utc: time.UTC, venues: make(map[vendor.Market]*venue)}
 	c.always = &venue{loc: time.UTC, dayLoc: time.UTC, always: true}
 	c.venues[vendor.MarketCrypto] = c.always
-	fx := &venue{loc: ny, dayLoc: time.UTC, spans: fxSpans, known: true}
+	fx := &venue{loc: ny, dayLoc: time.UTC, spans: fxSpans, known: true, perDay: 1}
 	c.venues[vendor.MarketFX] = fx
 	c.venues[vendor.MarketCommodity] = fx
-	c.venues[vendor.MarketUS] = &venue{loc: ny, dayLoc: ny, spans: usSpans, known: true, table: usTable()}
-	c.venues[vendor.MarketHK] = &venue{loc: hk, dayLoc: hk, spans: hkSpans, known: true, table: hkTable()}
-	c.venues[vendor.MarketCN] = &venue{loc: sh, dayLoc: sh, spans: cnSpans, known: true, table: cnTable()}
-	c.venues[vendor.MarketJP] = &venue{loc: tk, dayLoc: tk, spans: jpSpans, known: true}
+	c.venues[vendor.MarketUS] = &venue{loc: ny, dayLoc: ny, spans: usSpans, known: true, perDay: 1, table: usTable()}
+	c.venues[vendor.MarketHK] = &venue{loc: hk, dayLoc: hk, spans: hkSpans, known: true, perDay: 2, table: hkTable()}
+	c.venues[vendor.MarketCN] = &venue{loc: sh, dayLoc: sh, spans: cnSpans, known: true, perDay: 2, table: cnTable()}
+	c.venues[vendor.MarketJP] = &venue{loc: tk, dayLoc: tk, spans: jpSpans, known: true, perDay: 2}
 	return c, nil
 }
 
@@ -144,10 +145,9 @@ func (c *Calendar) IsOpen(m vendor.Market, t time.Time) bool {
 	if v.always {
 		return true
 	}
-	lt := t.In(v.loc)
-	ds := v.day(dateOf(lt))
-	for i := range ds.n {
-		iv := ds.abs(i, v.loc)
+	dt := v.times(dateOf(t.In(v.loc)))
+	for i := range dt.n {
+		iv := dt.session(i, v.loc)
 		if iv.Contains(t) {
 			return true
 		}
@@ -165,9 +165,9 @@ func (c *Calendar) NextOpen(m vendor.Market, t time.Time) (time.Time, bool) {
 	}
 	d := dateOf(t.In(v.loc))
 	for range scanDays {
-		ds := v.day(d)
-		for i := range ds.n {
-			iv := ds.abs(i, v.loc)
+		dt := v.times(d)
+		for i := range dt.n {
+			iv := dt.session(i, v.loc)
 			if iv.Contains(t) {
 				return t, true
 			}
@@ -192,9 +192,9 @@ func (c *Calendar) NextClose(m vendor.Market, t time.Time) (time.Time, bool) {
 	d := dateOf(t.In(v.loc))
 	end := t
 	for range scanDays {
-		ds := v.day(d)
-		for i := range ds.n {
-			iv := ds.abs(i, v.loc)
+		dt := v.times(d)
+		for i := range dt.n {
+			iv := dt.session(i, v.loc)
 			if iv.Contains(end) {
 				end = iv.End
 			}
@@ -205,7 +205,7 @@ func (c *Calendar) NextClose(m vendor.Market, t time.Time) (time.Time, bool) {
 		// The session ran to the end of this local date; it continues only if
 		// the next date opens exactly there.
 		d = d.next()
-		if !v.day(d).startsAt(end, v.loc) {
+		if next := v.times(d); !next.startsAt(end) {
 			return end, true
 		}
 		t = end
@@ -224,13 +224,13 @@ func (c *Calendar) LastClose(m vendor.Market, t time.Time) (time.Time, bool) {
 	}
 	d := dateOf(t.In(v.loc))
 	for range scanDays {
-		ds := v.day(d)
-		for i := ds.n - 1; i >= 0; i-- {
-			iv := ds.abs(i, v.loc)
+		dt := v.times(d)
+		for i := dt.n - 1; i >= 0; i-- {
+			iv := dt.session(i, v.loc)
 			if iv.End.After(t) {
 				continue
 			}
-			if v.day(d.next()).startsAt(iv.End, v.loc) && i == ds.n-1 {
+			if next := v.times(d.next()); i == dt.n-1 && next.startsAt(iv.End) {
 				continue // runs on past midnight: not a close
 			}
 			return iv.End, true
@@ -252,12 +252,16 @@ func (c *Calendar) Sessions(m vendor.Market, from, to time.Time) []Interval {
 	if v.always {
 		return []Interval{{Start: from, End: to}}
 	}
-	var out []Interval
-	last := dateOf(to.In(v.loc))
-	for d := dateOf(from.In(v.loc)); !last.before(d); d = d.next() {
-		ds := v.day(d)
-		for i := range ds.n {
-			iv := ds.abs(i, v.loc)
+	first, last := dateOf(from.In(v.loc)), dateOf(to.In(v.loc))
+	// Sessions open on weekdays only, at most two a day; merging only
+	// shrinks the count. Long windows grow by append instead of reserving
+	// decades up front.
+	days := last.days() - first.days() + 1
+	out := make([]Interval, 0, min(v.perDay*(days*5/7+2), 4096))
+	for d := first; !last.before(d); d = d.next() {
+		dt := v.times(d)
+		for i := range dt.n {
+			iv := dt.session(i, v.loc)
 			if !iv.End.After(from) || !iv.Start.Before(to) {
 				continue
 			}
@@ -273,6 +277,9 @@ func (c *Calendar) Sessions(m vendor.Market, from, to time.Time) []Interval {
 			}
 			out = append(out, iv)
 		}
+	}
+	if len(out) == 0 {
+		return nil // as before the reservation: no sessions, no slice
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package calendar
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // date is a civil (wall-calendar) date in some venue's zone.
 type date struct {
@@ -14,11 +17,65 @@ func dateOf(lt time.Time) date {
 	return date{y, m, d}
 }
 
-func (d date) noon() time.Time { return time.Date(d.y, d.m, d.d, 12, 0, 0, 0, time.UTC) }
+// Date arithmetic is done on the civil date itself: it runs once per day of
+// every session search, where time.Date and AddDate (zone lookups and
+// normalisation) cost more than the rest of the search.
 
-func (d date) next() date { return dateOf(d.noon().AddDate(0, 0, 1)) }
+func leap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
-func (d date) prev() date { return dateOf(d.noon().AddDate(0, 0, -1)) }
+func daysIn(y int, m time.Month) int {
+	switch m {
+	case time.February:
+		if leap(y) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
+}
+
+func (d date) next() date {
+	switch {
+	case d.d < daysIn(d.y, d.m):
+		return date{d.y, d.m, d.d + 1}
+	case d.m < time.December:
+		return date{d.y, d.m + 1, 1}
+	}
+	return date{d.y + 1, time.January, 1}
+}
+
+func (d date) prev() date {
+	switch {
+	case d.d > 1:
+		return date{d.y, d.m, d.d - 1}
+	case d.m > time.January:
+		return date{d.y, d.m - 1, daysIn(d.y, d.m-1)}
+	}
+	return date{d.y - 1, time.December, 31}
+}
+
+// days returns the number of days from 1970-01-01 to d (negative before),
+// by the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+func (d date) days() int {
+	y, m := d.y, int(d.m)
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d.d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// yday returns d's day of the year, 0 for 1 January.
+func (d date) yday() int { return d.days() - date{d.y, time.January, 1}.days() }
 
 func (d date) before(o date) bool {
 	if d.y != o.y {
@@ -30,7 +87,10 @@ func (d date) before(o date) bool {
 	return d.d < o.d
 }
 
-func (d date) weekday() time.Weekday { return d.noon().Weekday() }
+func (d date) weekday() time.Weekday {
+	// 1970-01-01 was a Thursday.
+	return time.Weekday(((d.days()+4)%7 + 7) % 7)
+}
 
 // at returns the instant of local wall-clock minute min (0–1440) on d in loc.
 // time.Date normalises minute 1440 to the next midnight and resolves DST.
@@ -60,11 +120,6 @@ func (ds daySpans) abs(i int, loc *time.Location) Interval {
 	return Interval{Start: ds.d.at(ds.s[i].start, loc), End: ds.d.at(ds.s[i].end, loc)}
 }
 
-// startsAt reports whether the date's first session starts at instant t.
-func (ds daySpans) startsAt(t time.Time, loc *time.Location) bool {
-	return ds.n > 0 && ds.d.at(ds.s[0].start, loc).Equal(t)
-}
-
 // table is a venue's holidays and early closes for a bounded range of years.
 type table struct {
 	first, last int
@@ -80,6 +135,66 @@ type venue struct {
 	known  bool
 	spans  func(d date, wd time.Weekday) daySpans // regular sessions
 	table  *table                                 // nil: weekends only
+	perDay int                                    // most sessions on one date
+	// years memoises times per year, built on first use: a daily page of
+	// the simulator asks for some 800 days, and placing a day's sessions in
+	// the zone (time.Date) was most of the calendar's cost. Built tables are
+	// never changed, so readers need no lock; two goroutines building the
+	// same year build equal tables, and either may win.
+	years [memoYears]atomic.Pointer[yearTimes]
+}
+
+// The years whose days are memoised; others are computed on each call.
+const (
+	memoFirst = 1900
+	memoYears = 400
+)
+
+// dayTimes is one local date's sessions as instants, in Unix seconds (every
+// boundary is a whole minute), and the instant of its local midnight.
+type dayTimes struct {
+	n        int
+	s        [2][2]int64
+	midnight int64
+}
+
+type yearTimes [366]dayTimes
+
+// session returns session i (< n) of the day as an interval in loc.
+func (dt *dayTimes) session(i int, loc *time.Location) Interval {
+	return Interval{Start: time.Unix(dt.s[i][0], 0).In(loc), End: time.Unix(dt.s[i][1], 0).In(loc)}
+}
+
+// startsAt reports whether the day's first session starts at instant t.
+func (dt *dayTimes) startsAt(t time.Time) bool {
+	return dt.n > 0 && t.Unix() == dt.s[0][0] && t.Nanosecond() == 0
+}
+
+// times returns d's sessions after holidays and early closes, as instants.
+func (v *venue) times(d date) dayTimes {
+	i := d.y - memoFirst
+	if i < 0 || i >= memoYears {
+		return v.computeTimes(d)
+	}
+	yt := v.years[i].Load()
+	if yt == nil {
+		yt = new(yearTimes)
+		for dd := (date{d.y, time.January, 1}); dd.y == d.y; dd = dd.next() {
+			yt[dd.yday()] = v.computeTimes(dd)
+		}
+		v.years[i].CompareAndSwap(nil, yt)
+	}
+	return yt[d.yday()]
+}
+
+func (v *venue) computeTimes(d date) dayTimes {
+	ds := v.day(d)
+	dt := dayTimes{n: ds.n, midnight: d.at(0, v.loc).Unix()}
+	for i := range ds.n {
+		iv := ds.abs(i, v.loc)
+		dt.s[i] = [2]int64{iv.Start.Unix(), iv.End.Unix()}
+	}
+	return dt
 }
 
 // day returns d's sessions after holidays and early closes.
