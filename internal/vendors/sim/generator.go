@@ -194,6 +194,9 @@ func (g *Generator) opens(s Spec, from, to, limit time.Time) page {
 		end = limit
 	}
 	pg := page{ivs: g.cal.Sessions(s.Market, start, end)}
+	if !s.Timeframe.Intraday() {
+		pg.spans = make([]calendar.Interval, 0, len(pg.ivs)+1) // a bar per trading day at most
+	}
 	var sp calendar.Interval // the bar last listed
 	for _, iv := range pg.ivs {
 		// One span per bar: the sessions inside a daily bar share it.
@@ -330,12 +333,14 @@ const (
 // close when gap) into segments at bar boundaries, and returns them with the
 // open times of the bars. spans, if not nil, are the bars' spans.
 func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
-	n := 0
+	// A session interval cut at bar boundaries gives one segment per bar it
+	// touches, plus one for a partial minute.
+	n := 2
 	for _, iv := range ivs {
-		n += int(iv.Duration()/s.Timeframe.Duration()) + 4
+		n += int(iv.Duration()/s.Timeframe.Duration()) + 2
 	}
 	segs := make([]segment, 0, n)
-	var opens []time.Time
+	opens := make([]time.Time, 0, max(len(spans), n/2))
 	asOfMin := int64(-1)
 	if asOf.After(timeOfMinute(minuteOf(asOf))) {
 		asOfMin = minuteOf(asOf)
