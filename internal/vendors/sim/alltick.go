@@ -146,18 +146,6 @@ func allTickKlineData(code string, kt int, bars []vendor.Bar) json.RawMessage {
 	return append(out, '}')
 }
 
-func encodeAllTickBars(bars []vendor.Bar) []json.RawMessage {
-	out := make([]json.RawMessage, 0, len(bars))
-	for _, b := range bars {
-		raw, err := json.Marshal(alltick.FromBar(b))
-		if err != nil {
-			continue // cannot happen: every field marshals
-		}
-		out = append(out, raw)
-	}
-	return out
-}
-
 func (h *allTickHandler) batch(w http.ResponseWriter, r *http.Request, stock bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil || len(body) == 0 {

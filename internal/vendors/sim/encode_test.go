@@ -119,3 +119,17 @@ func TestFastEncodersGeneratedBars(t *testing.T) {
 		require.Equal(t, marshal(t, []qos.KlineSeries{{C: "ENC", K: encodeQOSBars("ENC", 3, bars)}}), string(qosKlineData([]qosPage{{code: "ENC", kt: 3, bars: bars}})))
 	}
 }
+
+// encodeAllTickBars is the reference the append encoder is held to: each
+// bar through json.Marshal of the client package's wire value.
+func encodeAllTickBars(bars []vendor.Bar) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(bars))
+	for _, b := range bars {
+		raw, err := json.Marshal(alltick.FromBar(b))
+		if err != nil {
+			panic(err) // every field marshals
+		}
+		out = append(out, raw)
+	}
+	return out
+}
