@@ -243,7 +243,11 @@ func (g *groupStore) Commit(ctx context.Context, c Commit) (Written, error) {
 }
 
 func (g *groupStore) CommitMany(ctx context.Context, cs []Commit) ([]Written, error) {
-	time.Sleep(g.delay)
+	select {
+	case <-time.After(g.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	g.mu.Lock()
 	g.groups++
 	g.grouped += len(cs)
