@@ -41,6 +41,14 @@ type Core struct {
 
 type enforcerKey struct{ vendor, key string }
 
+// arrivalKey keys a request's arrival time (time.Time) in its context, set by
+// Server.ServeHTTP; Begin uses the clock's now for a request without one.
+type arrivalKey struct{}
+
+func withArrival(ctx context.Context, at time.Time) context.Context {
+	return context.WithValue(ctx, arrivalKey{}, at)
+}
+
 // Call is one vendor request as the core decided it.
 type Call struct {
 	// Vendor and Endpoint identify the request stream.
@@ -61,9 +69,13 @@ type Call struct {
 
 // Begin admits (or refuses) one request from API key apiKey to ep carrying
 // items groups or codes, decides its fault and records both. Each API key has
-// its own plan state, as at a real vendor.
-func (c *Core) Begin(_ context.Context, vendorName, apiKey string, ep vendor.Endpoint, items int) *Call {
-	now := c.clk.Now()
+// its own plan state, as at a real vendor. The request arrived when
+// Server.ServeHTTP stamped ctx, or now for a ctx it did not stamp.
+func (c *Core) Begin(ctx context.Context, vendorName, apiKey string, ep vendor.Endpoint, items int) *Call {
+	now, ok := ctx.Value(arrivalKey{}).(time.Time)
+	if !ok {
+		now = c.clk.Now()
+	}
 	c.mu.Lock()
 	k := enforcerKey{vendorName, apiKey}
 	e, ok := c.enforcers[k]

@@ -136,8 +136,14 @@ func (s *Server) RegisterVendor(name string, build VendorHandler) error {
 	return nil
 }
 
-// ServeHTTP serves the vendors and the control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the vendors and the control endpoints. A request's
+// arrival is stamped here, before routing and before the handler reads and
+// decodes its body: the plan counts arrivals, and every step between the
+// connection and the admission is time in which a busy machine can delay one
+// request more than the next, shrinking the spacing the plan sees.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r.WithContext(withArrival(r.Context(), s.core.clk.Now())))
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

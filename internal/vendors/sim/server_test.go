@@ -218,3 +218,27 @@ func TestCoreConcurrent(t *testing.T) {
 	}
 	require.Len(t, all, 400, "request numbers are unique")
 }
+
+// TestArrivalStampedBeforeTheHandler: the plan sees a request at the moment
+// the server received it, not when its handler got round to admitting it, so
+// a handler slowed by a busy machine does not shrink the spacing it sees.
+func TestArrivalStampedBeforeTheHandler(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(utc(2026, 1, 1, 0, 0))
+	srv, err := New(Config{Clock: fake})
+	require.NoError(t, err)
+	var got []time.Time
+	require.NoError(t, srv.RegisterVendor("slow", func(core *Core) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fake.Advance(300 * time.Millisecond) // reading and decoding the body, slowly
+			got = append(got, core.Begin(r.Context(), "slow", "k", vendor.EndpointHistory, 1).Now)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}))
+	for range 2 {
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/slow/x", nil))
+	}
+	require.Equal(t, []time.Time{utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 0, 0).Add(300 * time.Millisecond)}, got)
+	// Outside the server (tests, a ctx it did not stamp) the clock's now.
+	require.Equal(t, fake.Now(), srv.Core().Begin(context.Background(), "slow", "k", vendor.EndpointHistory, 1).Now)
+}
