@@ -291,7 +291,8 @@ func (g *Generator) generate(s Spec, ivs, spans []calendar.Interval, asOf time.T
 	first, last := segs[0].a>>statLevel, (segs[len(segs)-1].b-1)>>statLevel
 	for n := first; n <= last; n++ {
 		if w.wants(n<<statLevel, (n+1)<<statLevel) {
-			w.visit(mdl.path.root(n), n<<statLevel, statLevel)
+			root := mdl.path.root(n)
+			w.visit(&root, n<<statLevel, statLevel)
 		}
 	}
 	out := make([]vendor.Bar, len(opens))
@@ -395,20 +396,24 @@ type walker struct {
 // visit aggregates node nd, the minutes [l, l+2^k), which holds minutes of
 // the segments (see wants): whole if inside one segment, else by its
 // children.
-func (w *walker) visit(nd minuteBar, l int64, k int) {
+func (w *walker) visit(nd *minuteBar, l int64, k int) {
 	sg := &w.segs[w.si]
 	if sg.a <= l && l+1<<k <= sg.b {
 		w.add(nd, l, sg)
 		return
 	}
 	p := &w.mdl.path
-	ct := p.divide(&nd, l, k)
+	var ct cut
+	var c minuteBar
+	p.divide(nd, l, k, &ct)
 	m := l + 1<<(k-1)
 	if w.wants(l, m) {
-		w.visit(p.child(&nd, &ct, k, false), l, k-1)
+		p.child(nd, &ct, k, false, &c)
+		w.visit(&c, l, k-1)
 	}
 	if w.wants(m, m+1<<(k-1)) {
-		w.visit(p.child(&nd, &ct, k, true), m, k-1)
+		p.child(nd, &ct, k, true, &c)
+		w.visit(&c, m, k-1)
 	}
 }
 
@@ -423,7 +428,8 @@ func (w *walker) wants(l, r int64) bool {
 
 // add aggregates node nd, starting at minute l and wholly inside segment
 // sg, into sg's bar.
-func (w *walker) add(nd minuteBar, l int64, sg *segment) {
+func (w *walker) add(node *minuteBar, l int64, sg *segment) {
+	nd := *node
 	if sg.kind&segOpening != 0 && l == sg.a {
 		// The price was frozen at the last close; the move made while the
 		// market was closed shows inside the session's first minute, so
