@@ -236,7 +236,7 @@ func TestArrivalStampedBeforeTheHandler(t *testing.T) {
 		})
 	}))
 	for range 2 {
-		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/slow/x", nil))
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/slow/x", nil))
 	}
 	require.Equal(t, []time.Time{utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 0, 0).Add(300 * time.Millisecond)}, got)
 	// Outside the server (tests, a ctx it did not stamp) the clock's now.
