@@ -3,7 +3,11 @@ package alltick
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/syncd/syncd/internal/decimal"
 	"github.com/syncd/syncd/internal/vendor"
@@ -76,6 +80,62 @@ func FuzzDecodeTick(f *testing.F) {
 		}
 		if tk.TickTime != 0 && int64(tk.TickTime) < unitBoundary {
 			t.Fatalf("seconds accepted as milliseconds: %d", tk.TickTime)
+		}
+	})
+}
+
+// FuzzReadBatchOnePass: the one-pass decode of a /batch-kline answer gives
+// exactly what the envelope-then-data path gives, for any body: the same
+// error, bars, missing series and rejects.
+func FuzzReadBatchOnePass(f *testing.F) {
+	ok := `{"ret":200,"msg":"ok","trace":"x","data":{"kline_list":[{"code":"700.HK","kline_type":1,"kline_data":[{"timestamp":"1677829200","open_price":"1","close_price":"1","high_price":"1","low_price":"1","volume":"0","turnover":"0"}]}]}}`
+	for _, s := range []string{
+		ok,
+		strings.Replace(ok, "700.HK", "9988.HK", 1), // a group not asked for
+		strings.Replace(ok, `"high_price":"1"`, `"high_price":"x"`, 1),
+		`{"ret":605,"msg":"too many requests","data":null}`,
+		`{"ret":605,"msg":"too many requests","data":{}}`,
+		`{"ret":200,"msg":"ok","data":null}`,
+		`{"ret":200,"msg":"ok","data":{}}`,
+		`{"ret":200,"data":{"kline_list":[]},"data":{"kline_list":null}}`,
+	} {
+		f.Add([]byte(s), 200)
+	}
+	f.Add([]byte(ok), 500)
+	groups := []vendor.Series{
+		{Vendor: vendor.AllTick, Symbol: "700.HK", Timeframe: vendor.TF1m},
+		{Vendor: vendor.AllTick, Symbol: "BTCUSDT", Timeframe: vendor.TF1m},
+		{Vendor: vendor.AllTick, Symbol: "AAPL.US", Timeframe: vendor.TF1d},
+	}
+	want := make(map[[2]string]vendor.Series, len(groups))
+	for _, s := range groups {
+		want[[2]string{s.Symbol, strconv.Itoa(KlineTypes[s.Timeframe])}] = s
+	}
+	f.Fuzz(func(t *testing.T, body []byte, status int) {
+		r := transport.Response{Status: status, Body: body}
+		got := vendor.Latest{Bars: map[vendor.Series][]vendor.Bar{}}
+		gotErr := readBatch(r, groups, want, &got)
+
+		ref := vendor.Latest{Bars: map[vendor.Series][]vendor.Bar{}}
+		refErr := func() error {
+			data, err := envelope(r, vendor.EndpointLatest)
+			if err != nil {
+				return err
+			}
+			seen := map[vendor.Series]bool{}
+			if err := collectBatch(data, want, &ref, seen); err != nil {
+				return err
+			}
+			for _, s := range groups {
+				if !seen[s] {
+					ref.Missing = append(ref.Missing, s)
+				}
+			}
+			return nil
+		}()
+		require.Equal(t, refErr, gotErr)
+		if refErr == nil {
+			require.Equal(t, ref, got)
 		}
 	})
 }
