@@ -11,10 +11,7 @@ import (
 // a US stock in the simulator: the sessions of 800 calendar days (1.6 × 500),
 // each window starting elsewhere, as a backfill walks back.
 func BenchmarkSessions800Days(b *testing.B) {
-	c, err := New()
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newCal(b)
 	end := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	i := 0
@@ -30,10 +27,7 @@ func BenchmarkSessions800Days(b *testing.B) {
 // BenchmarkBarSpan1d is the span of one exchange-anchored daily bar, asked
 // once per bar of a daily page.
 func BenchmarkBarSpan1d(b *testing.B) {
-	c, err := New()
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newCal(b)
 	t0 := time.Date(2025, 6, 2, 14, 30, 0, 0, time.UTC)
 	b.ReportAllocs()
 	i := 0

@@ -341,7 +341,12 @@ func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, a
 		n += int(iv.Duration()/s.Timeframe.Duration()) + 2
 	}
 	segs := make([]segment, 0, n)
-	opens := make([]time.Time, 0, max(len(spans), n/2))
+	// A bar per span when the spans are known; at most one per segment else.
+	nOpens := len(spans)
+	if spans == nil {
+		nOpens = n
+	}
+	opens := make([]time.Time, 0, nOpens)
 	asOfMin := int64(-1)
 	if asOf.After(timeOfMinute(minuteOf(asOf))) {
 		asOfMin = minuteOf(asOf)
