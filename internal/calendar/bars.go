@@ -104,8 +104,20 @@ func (c *Calendar) daySpan(m vendor.Market, t time.Time, loc *time.Location) Int
 		return Interval{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+day, 0).UTC()}
 	}
 	if v := c.venue(m); loc == v.loc {
-		d := dateOf(t.In(loc))
-		start, end := v.times(d), v.times(d.next())
+		// The local date is the UTC date or one either side (zones lie
+		// within ±14 hours of UTC): the memoised midnights tell which,
+		// without converting t to the zone.
+		u := t.Unix()
+		d := dateOfDays(int(floorDiv(u, 24*60*60)))
+		start := v.times(d)
+		if start.midnight > u {
+			d = d.prev()
+			start = v.times(d)
+		}
+		end := v.times(d.next())
+		if end.midnight <= u {
+			start, end = end, v.times(d.next().next())
+		}
 		return Interval{Start: time.Unix(start.midnight, 0).In(loc), End: time.Unix(end.midnight, 0).In(loc)}
 	}
 	day := midnight(t, loc)

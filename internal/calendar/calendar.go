@@ -284,6 +284,54 @@ func (c *Calendar) Sessions(m vendor.Market, from, to time.Time) []Interval {
 	return out
 }
 
+// SessionDay returns, for an instant t at which m is open, the local date
+// its session belongs to, as days since 1970-01-01, and the trading time of
+// that date before t: from its first open, less any break. ok is false when
+// m is closed at t or never closes. The simulator lays each trading day's
+// minutes out on its price path with it; unlike IsOpen it needs no zone
+// conversion, so a page can ask once per session cheaply.
+func (c *Calendar) SessionDay(m vendor.Market, t time.Time) (day int, elapsed time.Duration, ok bool) {
+	v := c.venue(m)
+	if v.always {
+		return 0, 0, false
+	}
+	u := t.Unix()
+	// The local date is the UTC date or one either side, as zones lie within
+	// ±14 hours of UTC; the UTC date first, which it is for every stock
+	// market's sessions. An instant is in one session at most, so the order
+	// decides only the cost.
+	d := dateOfDays(int(floorDiv(u, 24*60*60)))
+	for _, cand := range [3]date{d, d.next(), d.prev()} {
+		dt := v.times(cand)
+		var before int64 // seconds of trading in the sessions before t's
+		for i := range dt.n {
+			if start, end := dt.s[i][0], dt.s[i][1]; start <= u && u < end {
+				return cand.days(), time.Duration(before+u-start)*time.Second + time.Duration(t.Nanosecond()), true
+			} else if end <= u {
+				before += end - start
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// TradingTime returns how long m trades on its local date day (days since
+// 1970-01-01): the total of that date's sessions, 0 on a weekend or holiday
+// and for a market that never closes. With SessionDay it places a trading
+// day's minutes on the simulator's price path.
+func (c *Calendar) TradingTime(m vendor.Market, day int) time.Duration {
+	v := c.venue(m)
+	if v.always {
+		return 0
+	}
+	dt := v.times(dateOfDays(day))
+	var s int64
+	for i := range dt.n {
+		s += dt.s[i][1] - dt.s[i][0]
+	}
+	return time.Duration(s) * time.Second
+}
+
 // ClosedThroughout reports whether m is closed at every instant of [a, b):
 // nights, weekends, lunch breaks and holidays, which a gap report must not
 // call missing data. An empty interval is closed throughout.

@@ -291,3 +291,66 @@ func TestConsistencyProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionDay holds SessionDay to the zone conversion it avoids: for every
+// session of the markets with sessions over four decades, at its first and
+// last second and in between, the local date and the trading time of that
+// date before the instant.
+func TestSessionDay(t *testing.T) {
+	t.Parallel()
+	c := newCal(t)
+	for _, m := range []vendor.Market{vendor.MarketUS, vendor.MarketHK, vendor.MarketCN, vendor.MarketJP, vendor.MarketFX} {
+		t.Run(string(m), func(t *testing.T) {
+			t.Parallel()
+			loc := c.Location(m)
+			from, to := utc(1990, 1, 1, 0, 0), utc(2030, 1, 1, 0, 0)
+			var n int
+			// Sessions merges FX's days into weeks; take them a day at a time.
+			for day := from; day.Before(to); day = day.Add(24 * time.Hour) {
+				for _, iv := range c.Sessions(m, day, day.Add(24*time.Hour)) {
+					for _, at := range []time.Time{iv.Start, iv.Start.Add(iv.Duration() / 2), iv.End.Add(-time.Second)} {
+						local := at.In(loc)
+						y, mo, d := local.Date()
+						midnight := time.Date(y, mo, d, 0, 0, 0, 0, loc)
+						day, elapsed, ok := c.SessionDay(m, at)
+						require.True(t, ok, "%v", at)
+						require.Equal(t, dateOf(local).days(), day, "%v", at)
+						require.Equal(t, c.OpenDuration(m, midnight, at), elapsed, "%v", at)
+						require.Equal(t, c.OpenDuration(m, midnight, midnight.AddDate(0, 0, 1)), c.TradingTime(m, day), "%v", at)
+						n++
+					}
+				}
+			}
+			require.Greater(t, n, 10_000)
+		})
+	}
+	t.Run("Closed", func(t *testing.T) {
+		t.Parallel()
+		for _, at := range []time.Time{
+			utc(2025, 3, 10, 20, 0), // US close
+			utc(2025, 3, 8, 15, 0),  // Saturday
+			utc(2025, 4, 18, 15, 0), // Good Friday
+		} {
+			_, _, ok := c.SessionDay(vendor.MarketUS, at)
+			require.False(t, ok, "%v", at)
+		}
+		_, _, ok := c.SessionDay(vendor.MarketHK, utc(2025, 3, 10, 4, 30)) // lunch
+		require.False(t, ok)
+		_, _, ok = c.SessionDay(vendor.MarketCrypto, utc(2025, 3, 10, 4, 30))
+		require.False(t, ok)
+		require.Zero(t, c.TradingTime(vendor.MarketUS, 20155)) // Saturday 2025-03-08
+		require.Zero(t, c.TradingTime(vendor.MarketUS, 20196)) // Good Friday 2025-04-18
+		require.Zero(t, c.TradingTime(vendor.MarketCrypto, 20157))
+		require.Equal(t, 210*time.Minute, c.TradingTime(vendor.MarketUS, 20420)) // 2025-11-28, after Thanksgiving
+	})
+	t.Run("Lunch", func(t *testing.T) {
+		t.Parallel()
+		// HK, 2025-03-10: 09:30–12:00 and 13:00–16:00 local (01:30Z–04:00Z,
+		// 05:00Z–08:00Z): the afternoon's first minute follows the morning's
+		// 150.
+		day, elapsed, ok := c.SessionDay(vendor.MarketHK, utc(2025, 3, 10, 5, 0).Add(30*time.Second))
+		require.True(t, ok)
+		require.Equal(t, 20157, day)
+		require.Equal(t, 150*time.Minute+30*time.Second, elapsed)
+	})
+}

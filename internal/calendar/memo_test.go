@@ -24,6 +24,7 @@ func TestDateArithmetic(t *testing.T) {
 		require.Equal(t, at.Weekday(), d.weekday(), "weekday of %v", d)
 		require.Equal(t, at.YearDay()-1, d.yday(), "yday of %v", d)
 		require.Equal(t, int((at.Unix()-epoch.Unix())/(24*60*60)), d.days(), "days of %v", d)
+		require.Equal(t, d, dateOfDays(d.days()), "date of day %d", d.days())
 		at, d = next, d.next()
 	}
 }
@@ -92,6 +93,9 @@ func TestMemoisedDaysMatchDirect(t *testing.T) {
 			day := midnight(from, loc)
 			want := Interval{Start: day, End: day.AddDate(0, 0, 1)}
 			require.Equal(t, want, c.BarSpan(m, vendor.TF1d, from, a), "%s %s %v", m, a, from)
+			// A day's edges: its midnight is in it, the second before is not.
+			require.Equal(t, want, c.BarSpan(m, vendor.TF1d, day, a), "%s %s %v", m, a, day)
+			require.Equal(t, want, c.BarSpan(m, vendor.TF1d, want.End.Add(-time.Second), a), "%s %s %v", m, a, want.End)
 		}
 	}
 }

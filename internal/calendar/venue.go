@@ -74,8 +74,52 @@ func (d date) days() int {
 	return era*146097 + doe - 719468
 }
 
-// yday returns d's day of the year, 0 for 1 January.
-func (d date) yday() int { return d.days() - date{d.y, time.January, 1}.days() }
+// floorDiv returns a/b rounded down, for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// dateOfDays is the inverse of days: the date n days after 1970-01-01 (H.
+// Hinnant's civil_from_days).
+func dateOfDays(n int) date {
+	z := n + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	y := yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	return date{y, time.Month(m), d}
+}
+
+// yday returns d's day of the year, 0 for 1 January. It indexes the memo
+// of every session lookup, so it adds up the months from a table instead of
+// subtracting two day counts.
+func (d date) yday() int {
+	n := daysBefore[d.m-1] + d.d - 1
+	if d.m > time.February && leap(d.y) {
+		n++
+	}
+	return n
+}
+
+// daysBefore[m] is the number of days before month m+1 in a common year.
+var daysBefore = [12]int{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334} //nolint:gochecknoglobals // immutable table
 
 func (d date) before(o date) bool {
 	if d.y != o.y {
