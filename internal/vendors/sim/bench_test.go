@@ -43,6 +43,8 @@ func BenchmarkPage1mHK(b *testing.B)         { benchPage(b, vendor.MarketHK, ven
 func BenchmarkPage1hCrypto(b *testing.B)     { benchPage(b, vendor.MarketCrypto, vendor.TF1h, false) }
 func BenchmarkPage1hUS(b *testing.B)         { benchPage(b, vendor.MarketUS, vendor.TF1h, false) }
 func BenchmarkPage1dUS(b *testing.B)         { benchPage(b, vendor.MarketUS, vendor.TF1d, false) }
+func BenchmarkPage1dHK(b *testing.B)         { benchPage(b, vendor.MarketHK, vendor.TF1d, false) }
+func BenchmarkPage1dCN(b *testing.B)         { benchPage(b, vendor.MarketCN, vendor.TF1d, false) }
 func BenchmarkPage1dCrypto(b *testing.B)     { benchPage(b, vendor.MarketCrypto, vendor.TF1d, false) }
 func BenchmarkPage1hCryptoWarm(b *testing.B) { benchPage(b, vendor.MarketCrypto, vendor.TF1h, true) }
 func BenchmarkPage1dUSWarm(b *testing.B)     { benchPage(b, vendor.MarketUS, vendor.TF1d, true) }

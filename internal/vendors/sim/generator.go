@@ -29,8 +29,9 @@ const minuteMS = 60_000
 //   - adjacent bars chain exactly: each bar opens at the previous bar's close,
 //     across nights, weekends, lunch breaks and holidays too. While a market
 //     is closed its price is frozen at the last close; the move that happened
-//     meanwhile shows up inside the first minute of the next session, like an
-//     opening auction, so that minute's range is wide;
+//     meanwhile (overnight; not over a lunch break, see dayBlocks) shows up
+//     inside the first minute of the next session, like an opening auction,
+//     so that minute's range is wide;
 //   - bars exist only where the calendar has the market open for at least one
 //     minute of the bar's period.
 //
@@ -286,7 +287,7 @@ func (g *Generator) generate(s Spec, ivs, spans []calendar.Interval, asOf time.T
 	}
 	mdl := g.model(s.Instrument)
 	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
-	segs, opens := g.segments(s, ivs, spans, gap, asOf)
+	segs, opens := g.segments(s, mdl.blocks, ivs, spans, gap, asOf)
 	w := walker{mdl: &mdl, segs: segs, lastC: gapW, asOfMS: int64(asOf.Sub(timeOfMinute(minuteOf(asOf))) / time.Millisecond), bars: make([]minuteBar, len(opens))}
 	first, last := segs[0].a>>statLevel, (segs[len(segs)-1].b-1)>>statLevel
 	for n := first; n <= last; n++ {
@@ -310,12 +311,62 @@ func (g *Generator) gapBefore(mdl *model, m vendor.Market, first time.Time) (boo
 		return false, 0
 	}
 	if lc, ok := g.cal.LastClose(m, first); ok {
-		return true, mdl.path.at(minuteOf(lc))
+		return true, mdl.path.at(minuteOf(lc) + g.slotOffset(mdl.blocks, m, lc.Add(-time.Minute)))
 	}
-	return true, mdl.path.at(minuteOf(first))
+	return true, mdl.path.at(minuteOf(first) + g.slotOffset(mdl.blocks, m, first))
 }
 
-// A segment is a run of open minutes [a, b) inside one bar. It aggregates
+// dayBlock is the number of path minutes a trading day of a market with
+// sessions takes (see dayBlocks): a node of the statistics tree, of level
+// blockLevel, longer than the longest trading day (390 minutes).
+const (
+	blockLevel = 10
+	dayBlock   = 1 << blockLevel
+)
+
+// dayBlocks reports whether the path of market m is laid out in trading
+// days: local date d takes the slots [d·dayBlock, (d+1)·dayBlock), its
+// trading minutes first, one slot each and in order, a lunch break left out;
+// the slots after them stand for the night. The path moves there, and the
+// move shows in the next session's first minute, as it does across any
+// closed time. Stock markets, whose trading day is a few hours of one local
+// date, are laid out so; markets open around the clock keep wall-clock
+// minutes.
+//
+// A bar's statistics are combined from the tree nodes that tile its minutes,
+// and each end of that range that is not a boundary high in the tree costs a
+// descent of some ten node splits. On wall-clock minutes a daily US bar has
+// two such ends (a 13:30Z or 14:30Z open, a 20:00Z or 21:00Z close), and a
+// Hong Kong or Shanghai day four (its lunch break's too). Laid out in days,
+// a daily bar is one range from the start of its block, and only its end
+// needs a descent: that halves the cost of a daily US page and cuts the
+// others' by more.
+func dayBlocks(m vendor.Market) bool {
+	switch m {
+	case vendor.MarketUS, vendor.MarketHK, vendor.MarketCN, vendor.MarketJP:
+		return true
+	}
+	return false
+}
+
+// slotOffset returns what to add to the minute index of instant t, at which
+// m is open, for its slot on the path; the same offset holds for the rest of
+// t's session. It is 0 on wall-clock minutes.
+func (g *Generator) slotOffset(blocks bool, m vendor.Market, t time.Time) int64 {
+	if !blocks {
+		return 0
+	}
+	day, elapsed, ok := g.cal.SessionDay(m, t)
+	if !ok {
+		// Unreachable: callers pass instants inside sessions of the same
+		// calendar. Wall-clock minutes keep the page well formed if not.
+		return 0
+	}
+	return int64(day)*dayBlock + int64(elapsed/time.Minute) - minuteOf(t)
+}
+
+// A segment is a run of open minutes inside one bar, [a, b) in the path's
+// minutes (slotOffset), not the clock's. It aggregates
 // as the tree's nodes do, except that the first minute of a session opens at
 // the close before it (segOpening) and the minute under way at the as-of
 // instant is seen partly (segPartial, a segment of its own).
@@ -333,7 +384,7 @@ const (
 // segments cuts the session intervals ivs (ascending; the first one after a
 // close when gap) into segments at bar boundaries, and returns them with the
 // open times of the bars. spans, if not nil, are the bars' spans.
-func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
+func (g *Generator) segments(s Spec, blocks bool, ivs, spans []calendar.Interval, gap bool, asOf time.Time) ([]segment, []time.Time) {
 	// A session interval cut at bar boundaries gives one segment per bar it
 	// touches, plus one for a partial minute.
 	n := 2
@@ -354,6 +405,9 @@ func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, a
 	end := int64(-1) // end of the bar last opened
 	for i, iv := range ivs {
 		a, b := minuteOf(iv.Start), ceilMinute(iv.End)
+		// A session lies in one trading day, so in one block: its minutes
+		// keep their order and spacing on the path.
+		off := g.slotOffset(blocks, s.Market, iv.Start)
 		for t := a; t < b; {
 			if t >= end {
 				var sp calendar.Interval
@@ -379,8 +433,19 @@ func (g *Generator) segments(s Spec, ivs, spans []calendar.Interval, gap bool, a
 			if sg.kind&segPartial != 0 {
 				sg.b = sg.a + 1
 			}
-			segs = append(segs, sg)
 			t = sg.b
+			sg.a, sg.b = sg.a+off, sg.b+off
+			// A bar's sessions that meet on the path (a lunch break, in
+			// days laid out in blocks) are one range there: the afternoon
+			// opens at the path's value, the morning's close, so its
+			// opening changes nothing, and one range costs one descent in
+			// the tree instead of two.
+			if n := len(segs); n > 0 && segs[n-1].bar == sg.bar && segs[n-1].b == sg.a &&
+				(segs[n-1].kind|sg.kind)&segPartial == 0 {
+				segs[n-1].b = sg.b
+				continue
+			}
+			segs = append(segs, sg)
 		}
 	}
 	return segs, opens
@@ -408,6 +473,13 @@ func (w *walker) visit(nd *minuteBar, l int64, k int) {
 		return
 	}
 	p := &w.mdl.path
+	if k == blockLevel && p.days != nil {
+		// A trading day's block: the day, then the night.
+		if n := p.days(l >> blockLevel); n > 0 && n < dayBlock {
+			w.visitSplit(nd, l, n, dayBlock-n)
+			return
+		}
+	}
 	var ct cut
 	var c minuteBar
 	p.divide(nd, l, k, &ct)
@@ -419,6 +491,40 @@ func (w *walker) visit(nd *minuteBar, l int64, k int) {
 	if w.wants(m, m+1<<(k-1)) {
 		p.child(nd, &ct, k, true, &c)
 		w.visit(&c, m, k-1)
+	}
+}
+
+// visitRun is visit for node nd, the minutes [l, l+n) of any length n: a
+// power of two divides at its midpoint, any other length at its largest
+// power of two (see uneven).
+func (w *walker) visitRun(nd *minuteBar, l, n int64) {
+	if n&(n-1) == 0 {
+		w.visit(nd, l, bits.TrailingZeros64(uint64(n))) //nolint:gosec // n > 0
+		return
+	}
+	if sg := &w.segs[w.si]; sg.a <= l && l+n <= sg.b {
+		w.add(nd, l, sg)
+		return
+	}
+	t1 := int64(1) << (bits.Len64(uint64(n)) - 1) //nolint:gosec // n > 0
+	w.visitSplit(nd, l, t1, n-t1)
+}
+
+// visitSplit aggregates node nd, the minutes [l, l+t1+t2), divided unevenly
+// at l+t1.
+func (w *walker) visitSplit(nd *minuteBar, l, t1, t2 int64) {
+	p := &w.mdl.path
+	u := p.uneven(t1, t2)
+	var ct cut
+	var c minuteBar
+	p.divideUneven(nd, l, &u, &ct)
+	if w.wants(l, l+t1) {
+		p.childUneven(nd, &ct, &u, false, &c)
+		w.visitRun(&c, l, t1)
+	}
+	if w.wants(l+t1, l+t1+t2) {
+		p.childUneven(nd, &ct, &u, true, &c)
+		w.visitRun(&c, l+t1, t2)
 	}
 }
 

@@ -66,6 +66,17 @@ func TestDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "1735689600 84350.43 84364.55 84324.57 84326.05 1.88391109 158880.20\n"+
 		"1735689660 84326.05 84357.04 84325.15 84340.32 1.59787113 134765.56\n", render(bars))
+	// And of the stock markets' layout in trading days (dayBlocks): two
+	// daily US bars, and a Hong Kong morning's last minute with the
+	// afternoon's first, which opens at the morning's close.
+	bars, err = newGen(t, 1).Range(spec("AAPL.US", vendor.MarketUS, vendor.TF1d), utc(2025, 3, 6, 0, 0), utc(2025, 3, 8, 0, 0), far)
+	require.NoError(t, err)
+	require.Equal(t, "1741237200 7.47 7.71 7.43 7.65 33756290 256885366.90\n"+
+		"1741323600 7.65 7.74 7.52 7.70 52515731 402270499.46\n", render(bars))
+	bars, err = newGen(t, 1).Range(spec("00700.HK", vendor.MarketHK, vendor.TF1m), utc(2025, 3, 10, 3, 59), utc(2025, 3, 10, 5, 1), far)
+	require.NoError(t, err)
+	require.Equal(t, "1741579140 3.474 3.477 3.473 3.476 1919682 6670894.950\n"+
+		"1741582800 3.476 3.477 3.473 3.475 1329202 4618976.950\n", render(bars))
 }
 
 func TestBarsValidAndChained(t *testing.T) {

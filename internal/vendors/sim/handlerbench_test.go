@@ -24,7 +24,7 @@ import (
 // minute, so the newest bar of every page is forming.
 var benchAsOf = time.Date(2026, 11, 20, 15, 0, 30, 0, time.UTC) //nolint:gochecknoglobals // test constant
 
-// benchHandler measures one 500-bar crypto page of tf served by a vendor's
+// benchHandler measures one 500-bar page served by a vendor's
 // handler (decode, admission, generation, rendering) through
 // httptest.NewRecorder: the cost of a page never asked for before (the
 // generator keeps no cache). request
@@ -81,12 +81,18 @@ func benchXdTick(b *testing.B, tf vendor.Timeframe) {
 
 func benchInfoway(b *testing.B, tf vendor.Timeframe) {
 	b.Helper()
+	benchInfowayCode(b, tf, "BTCUSDT", infoway.MktCrypto)
+}
+
+// benchInfowayCode pages back through code of Infoway market mkt.
+func benchInfowayCode(b *testing.B, tf vendor.Timeframe, code, mkt string) {
+	b.Helper()
 	kt, ok := infoway.KlineType(tf)
 	require.True(b, ok)
 	benchHandler(b, vendor.Infoway, Infoway, func(i int) *http.Request {
-		body := `{"klineType":` + strconv.Itoa(kt) + `,"klineNum":500,"codes":"BTCUSDT","timestamp":` +
+		body := `{"klineType":` + strconv.Itoa(kt) + `,"klineNum":500,"codes":"` + code + `","timestamp":` +
 			strconv.FormatInt(benchEnd(tf, i, 16).Unix(), 10) + `}`
-		return benchRequest(http.MethodPost, infoway.KlinePath(infoway.MktCrypto), infoway.HeaderAPIKey, body)
+		return benchRequest(http.MethodPost, infoway.KlinePath(mkt), infoway.HeaderAPIKey, body)
 	})
 }
 
@@ -109,4 +115,14 @@ func BenchmarkHandlerXdTick1h(b *testing.B)  { benchXdTick(b, vendor.TF1h) }
 func BenchmarkHandlerInfoway1m(b *testing.B) { benchInfoway(b, vendor.TF1m) }
 func BenchmarkHandlerInfoway1h(b *testing.B) { benchInfoway(b, vendor.TF1h) }
 func BenchmarkHandlerQOS1m(b *testing.B)     { benchQOS(b, vendor.TF1m) }
-func BenchmarkHandlerQOS1h(b *testing.B)     { benchQOS(b, vendor.TF1h) }
+
+// Daily pages of stocks, the generator's costliest: a trading day is a node
+// of the price path, but each page spans some 800 calendar days of sessions.
+func BenchmarkHandlerInfoway1dUS(b *testing.B) {
+	benchInfowayCode(b, vendor.TF1d, "AAPL.US", infoway.MktStock)
+}
+
+func BenchmarkHandlerInfoway1dHK(b *testing.B) {
+	benchInfowayCode(b, vendor.TF1d, "00700.HK", infoway.MktStock)
+}
+func BenchmarkHandlerQOS1h(b *testing.B) { benchQOS(b, vendor.TF1h) }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/syncd/syncd/internal/calendar"
 	"github.com/syncd/syncd/internal/vendor"
@@ -116,6 +117,7 @@ type model struct {
 	pow10v     int64   // 10^VolumeScale
 	priceScale int32
 	volScale   int32
+	blocks     bool // the path is laid out in trading days (dayBlocks)
 
 	// Memo of the last close, the next bar's open (see bar).
 	lastW, lastC int64
@@ -129,7 +131,14 @@ func (g *Generator) model(in Instrument) model {
 	if sigmaDay == 0 {
 		sigmaDay = d.dailyVol
 	}
-	sigma := sigmaDay / math.Sqrt(24*60)
+	// A day of the path is 1440 minutes, or one block of dayBlock slots for
+	// markets laid out in trading days (see dayBlocks).
+	dayLen := 24 * 60.0
+	blocks := dayBlocks(in.Market)
+	if blocks {
+		dayLen = dayBlock
+	}
+	sigma := sigmaDay / math.Sqrt(dayLen)
 	ps := math.Pow(10, float64(in.PriceScale))
 	base := float64(in.BasePrice)
 	if base == 0 {
@@ -145,13 +154,18 @@ func (g *Generator) model(in Instrument) model {
 	}
 	pv := int64(math.Pow(10, float64(in.VolumeScale)))
 	vol := int64(notional / (base / ps) * float64(pv))
+	pth := newPath(key, sigma, min(max(vol, 1), maxVolPerMin))
+	if blocks {
+		pth.days = func(day int64) int64 { return int64(g.cal.TradingTime(in.Market, int(day)) / time.Minute) }
+	}
 	return model{
-		path:       newPath(key, sigma, min(max(vol, 1), maxVolPerMin)),
+		path:       pth,
 		key:        key,
 		base:       base,
 		pow10v:     pv,
 		priceScale: in.PriceScale,
 		volScale:   in.VolumeScale,
+		blocks:     blocks,
 	}
 }
 

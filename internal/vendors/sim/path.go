@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// The price path is a Brownian bridge on a dyadic tree of wall-clock minutes.
+// The price path is a Brownian bridge on a dyadic tree of minutes.
 //
-// Minute τ counts from 1970-01-01T00:00Z. The tree spans [0, 2^treeLevels]
+// Minute τ counts from 1970-01-01T00:00Z: wall-clock minutes, or, for stock
+// markets, trading minutes laid out a block per local date (see dayBlocks in
+// generator.go), which is what minute means below. The tree spans [0, 2^treeLevels]
 // minutes (to the year 6053) with the log-price pinned to 0 at both ends;
 // every other minute boundary is the midpoint of exactly one dyadic interval,
 // and its value is the mean of that interval's end values plus a displacement
@@ -84,18 +86,23 @@ func gauss(h uint64) int64 {
 // path is one series' log-price path: the key and the per-level multipliers.
 type path struct {
 	key     uint64
+	sigma   float64               // per-minute log volatility, for the scales of uneven splits
 	mult    [treeLevels + 1]int64 // midpoint displacement by level k (span 2^k), scaled by 2^ihShift/ihStd
 	xmult   [statLevel + 1]int64  // bridge-maximum terms by level (σ√span/2), scaled by 2^ihShift/triStd
 	reach   [statLevel + 1]int64  // σ√span by level, nano-log: how near a holding child's end comes to its extreme
 	rootVol int64                 // mean volume coefficient of a root of the statistics tree
 	// oddsScale[k] is 2·logitSteps/(σ²·2^k) in 1/nano-log², see holds.
 	oddsScale [statLevel + 1]float64
+	// days, for a path laid out in trading days (see dayBlocks), returns the
+	// trading minutes of a local date, which split its block unevenly; nil
+	// on wall-clock minutes.
+	days func(day int64) int64
 }
 
 // newPath builds the path of key with per-minute log volatility sigma and
 // mean volume coefficient volPerMin per minute.
 func newPath(key uint64, sigma float64, volPerMin int64) path {
-	p := path{key: key, rootVol: (volPerMin + volPerMin/4) << statLevel} // mean 1.25 per minute
+	p := path{key: key, sigma: sigma, rootVol: (volPerMin + volPerMin/4) << statLevel} // mean 1.25 per minute
 	for k := 0; k <= treeLevels; k++ {
 		span := math.Ldexp(1, min(k, capLevel))
 		std := sigma * math.Sqrt(span) / 2 * nano

@@ -62,8 +62,14 @@ func tri(h uint64) int64 { return int64(h&0xffff) + int64(h>>16&0xffff) - 65535 
 // each explicitly rounded, and IEEE square roots are correctly rounded, so
 // the result is the same on every platform.
 func (p *path) excursion(a, b int64, k int, h uint64) int64 {
-	x := float64((tri(h) * p.xmult[k]) >> ihShift)
-	y := float64((tri(h>>32) * p.xmult[k]) >> ihShift)
+	return excursionX(a, b, p.xmult[k], h)
+}
+
+// excursionX is excursion for a span whose bridge-maximum term is xm (see
+// path.xmult).
+func excursionX(a, b, xm int64, h uint64) int64 {
+	x := float64((tri(h) * xm) >> ihShift)
+	y := float64((tri(h>>32) * xm) >> ihShift)
 	d := a - b
 	if d < 0 {
 		d = -d
@@ -273,8 +279,18 @@ func (p *path) at(tau int64) int64 {
 	if tau == l {
 		return p.top(tau)
 	}
-	nd := p.root(n)
-	for k := statLevel; ; k-- {
+	return p.within(p.root(n), l, statLevel, tau)
+}
+
+// within returns W(τ) for l < τ < l+2^k, inside node nd, the minutes [l,
+// l+2^k).
+func (p *path) within(nd minuteBar, l int64, k int, tau int64) int64 {
+	for ; ; k-- {
+		if k == blockLevel && p.days != nil {
+			if n := p.days(l >> blockLevel); n > 0 && n < dayBlock {
+				return p.withinSplit(nd, l, n, dayBlock-n, tau)
+			}
+		}
 		left, right := p.split(nd, l, k)
 		m := l + 1<<(k-1)
 		switch {
@@ -286,4 +302,153 @@ func (p *path) at(tau int64) int64 {
 			nd, l = right, m
 		}
 	}
+}
+
+// withinSplit is within for node nd, the minutes [l, l+t1+t2), divided
+// unevenly at l+t1.
+func (p *path) withinSplit(nd minuteBar, l, t1, t2, tau int64) int64 {
+	u := p.uneven(t1, t2)
+	var ct cut
+	var c minuteBar
+	p.divideUneven(&nd, l, &u, &ct)
+	m := l + t1
+	switch {
+	case tau == m:
+		return ct.x
+	case tau < m:
+		p.childUneven(&nd, &ct, &u, false, &c)
+		return p.withinRun(c, l, t1, tau)
+	}
+	p.childUneven(&nd, &ct, &u, true, &c)
+	return p.withinRun(c, m, t2, tau)
+}
+
+// withinRun is within for node nd, the minutes [l, l+n) of any length n: a
+// power of two divides at its midpoint, any other length at its largest
+// power of two (see uneven).
+func (p *path) withinRun(nd minuteBar, l, n, tau int64) int64 {
+	if n&(n-1) == 0 {
+		return p.within(nd, l, bits.TrailingZeros64(uint64(n)), tau) //nolint:gosec // n > 0
+	}
+	t1 := int64(1) << (bits.Len64(uint64(n)) - 1) //nolint:gosec // n > 0
+	return p.withinSplit(nd, l, t1, n-t1, tau)
+}
+
+// An uneven split divides a node of n = t1+t2 minutes that is not an aligned
+// dyadic span: a trading day laid out in its block (see dayBlocks) is one
+// such node, [0, L) of the block, beside the night [L, 1024), so that its
+// daily bar is a single node rather than the tiling of a range; the day
+// divides further at its largest power of two, t1, leaving an aligned
+// dyadic left child. The draws are those of a dyadic split with each scale
+// taken at its own length: the midpoint is the bridge mean o + (c−o)·t1/n
+// displaced by σ√(t1·t2/n); a child's high is a bridge maximum of its own
+// length; the odds that the left child holds an extreme are t1 : t2 (the
+// maximum of a bridge is uniform in time) times the factor of its ends'
+// distances; the volume divides in proportion to the lengths, jittered. So
+// a node's statistics stay exactly the aggregate of its children's.
+type uneven struct {
+	t1, t2 int64
+	mult   int64    // midpoint displacement, scaled as path.mult
+	reach  [2]int64 // σ√t of the left and right child, as path.reach
+	xmult  [2]int64 // their bridge-maximum terms, as path.xmult
+	odds   float64  // 2/(σ²n) in 1/nano-log²: the logit of the holder odds per unit of dOpen²−dClose²
+}
+
+// uneven returns the scales of a split of a node into t1 and t2 minutes. The
+// floats are each explicitly rounded and IEEE square roots are correctly
+// rounded, so they are the same on every platform.
+func (p *path) uneven(t1, t2 int64) uneven {
+	n := float64(t1 + t2)
+	sn := float64(p.sigma * nano)
+	std := func(t float64) float64 { return float64(sn * math.Sqrt(t)) } // σ√t, nano-log
+	u := uneven{t1: t1, t2: t2}
+	mid := float64(sn * math.Sqrt(float64(float64(float64(t1)*float64(t2))/n)))
+	u.mult = int64(float64(mid*(1<<ihShift)) / ihStd)
+	for i, t := range [2]float64{float64(t1), float64(t2)} {
+		s := std(t)
+		u.reach[i] = int64(s)
+		u.xmult[i] = int64(float64(float64(s/2)*(1<<ihShift)) / triStd)
+	}
+	r := std(n)
+	u.odds = 2 / float64(r*r)
+	return u
+}
+
+// divideUneven draws into ct how node nd, the minutes [l, l+t1+t2), divides
+// at l+t1 (see uneven and divide).
+func (p *path) divideUneven(nd *minuteBar, l int64, u *uneven, ct *cut) {
+	h0 := nodeHash(p.key, l+u.t1)
+	hc := mix64(h0 ^ saltChoice)
+	H, L := nd.h, nd.l
+	hiLeft := u.holds(H-nd.o, H-nd.c, hc&0xffff)
+	loLeft := u.holds(nd.o-L, nd.c-L, hc>>16&0xffff)
+	n := u.t1 + u.t2
+	x := nd.o + (nd.c-nd.o)*u.t1/n + (gauss(h0)*u.mult)>>ihShift
+	fH, fL := int64(256+hc>>32&0xff), int64(256+hc>>40&0xff)
+	capOf := func(left bool, f int64) int64 {
+		if left {
+			return u.reach[0] * f >> 8
+		}
+		return u.reach[1] * f >> 8
+	}
+	lo, hi := p.pull(nd, hiLeft, loLeft, capOf(hiLeft, fH), capOf(loLeft, fL))
+	if lo > hi && hiLeft == loLeft {
+		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capOf(hiLeft, fH), capOf(!loLeft, fL))
+		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capOf(!hiLeft, fH), capOf(loLeft, fL))
+		if lo1-hi1 <= lo2-hi2 {
+			lo, hi, loLeft = lo1, hi1, !loLeft
+		} else {
+			lo, hi, hiLeft = lo2, hi2, !hiLeft
+		}
+	}
+	if lo > hi {
+		x = hi + (lo-hi)/2
+	} else {
+		x = reflect(x, lo, hi)
+	}
+	// The left child's share of the volume: t1/n, moved by up to 30 % of the
+	// shorter child's share either way, so it stays within [0, 1].
+	jitter := (int64(hc>>48) - 32768) * 19661 >> 15 // ±0.3 in 1/65536
+	f := (u.t1<<16 + min(u.t1, u.t2)*jitter) / n
+	*ct = cut{
+		x: x, hiLeft: hiLeft, loLeft: loLeft,
+		hh: mix64(h0 ^ saltHigh), hl: mix64(h0 ^ saltLow),
+		vl: mulShift16(nd.v, uint64(f)), //nolint:gosec // 0 ≤ f ≤ 65536
+	}
+}
+
+// childUneven sets out to the left or right child of node nd divided by ct
+// (see uneven and child).
+func (p *path) childUneven(nd *minuteBar, ct *cut, u *uneven, right bool, out *minuteBar) {
+	a, b, v, side := nd.o, ct.x, ct.vl, 0
+	if right {
+		a, b, v, side = ct.x, nd.c, nd.v-ct.vl, 1
+	}
+	*out = minuteBar{o: a, c: b, v: v, h: nd.h, l: nd.l}
+	if ct.hiLeft == right {
+		top := max(a, b)
+		out.h = reflect(top+excursionX(a, b, u.xmult[side], ct.hh), top, nd.h)
+	}
+	if ct.loLeft == right {
+		bottom := min(a, b)
+		out.l = reflect(bottom-excursionX(a, b, u.xmult[side], ct.hl), nd.l, bottom)
+	}
+}
+
+// holds decides from 16 random bits r whether the left child holds an
+// extreme of the node, given its open's and close's distances from it: with
+// odds t1·e^(−z/2) : t2·e^(z/2), z = 2(dOpen²−dClose²)/σ²n, which for equal
+// halves is the rule of path.holds. An end at the extreme holds it.
+func (u *uneven) holds(dOpen, dClose int64, r uint64) bool {
+	switch {
+	case dOpen == 0:
+		return true
+	case dClose == 0:
+		return false
+	}
+	o, c := float64(dOpen), float64(dClose)
+	z := float64(float64(float64(o*o)-float64(c*c)) * u.odds)
+	z = min(max(z, -40), 40) // e^±40 is certainty in 16 bits, and stays finite
+	q := float64(float64(float64(u.t2)/float64(u.t1)) * expDet(z))
+	return r < uint64(math.Floor(float64(65536/float64(1+q))))
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -39,6 +40,71 @@ func TestTreeNodesAggregateChildren(t *testing.T) {
 		}
 		require.Equal(t, nd.o, p.at(l))
 		require.Equal(t, nd.c, p.at(l+1))
+	}
+}
+
+// TestUnevenSplitsAggregate: a node divided unevenly (a block into its
+// trading day and night, a day at its largest power of two) has valid
+// children that aggregate exactly to it, for random day lengths and
+// volatilities, down to single minutes; and the path's value at a minute,
+// read by descent (at), is the open of that minute's node.
+func TestUnevenSplitsAggregate(t *testing.T) {
+	t.Parallel()
+	g := newGen(t, 31)
+	rng := rand.New(rand.NewPCG(31, 32))
+	for i := range 300 {
+		in := NewInstrument("UNEVEN"+string(rune('A'+i%26)), vendor.MarketUS)
+		in.DailyVol = []float64{0.001, 0.02, 0.5}[i%3]
+		mdl := g.model(in)
+		p := &mdl.path
+		day := 1 + rng.Int64N(dayBlock-1) // the trading minutes of every date here
+		p.days = func(int64) int64 { return day }
+		// Down to a random block.
+		n := rng.Int64N(treeSpan >> statLevel)
+		nd, l := p.root(n), n<<statLevel
+		for k := statLevel; k > blockLevel; k-- {
+			left, right := p.split(nd, l, k)
+			if rng.IntN(2) == 0 {
+				nd = left
+			} else {
+				nd, l = right, l+1<<(k-1)
+			}
+		}
+		// Then through the uneven splits, day or night, to a minute.
+		size, t1 := int64(dayBlock), day
+		for size > 1 {
+			if t1 == 0 { // a power of two: the dyadic split
+				t1 = size / 2
+				left, right := p.split(nd, l, bits.TrailingZeros64(uint64(size)))
+				require.Equal(t, nd, left.then(right), "size %d at minute %d", size, l)
+				if rng.IntN(2) == 0 {
+					nd, size = left, t1
+				} else {
+					nd, l, size = right, l+t1, size-t1
+				}
+			} else {
+				u := p.uneven(t1, size-t1)
+				var ct cut
+				var left, right minuteBar
+				p.divideUneven(&nd, l, &u, &ct)
+				p.childUneven(&nd, &ct, &u, false, &left)
+				p.childUneven(&nd, &ct, &u, true, &right)
+				requireValid(t, left)
+				requireValid(t, right)
+				require.Equal(t, nd, left.then(right), "%d+%d at minute %d", t1, size-t1, l)
+				if rng.IntN(2) == 0 {
+					nd, size = left, t1
+				} else {
+					nd, l, size = right, l+t1, size-t1
+				}
+			}
+			t1 = 0
+			if size&(size-1) != 0 {
+				t1 = int64(1) << (bits.Len64(uint64(size)) - 1)
+			}
+		}
+		require.Equal(t, nd.o, p.at(l), "minute %d", l)
+		require.Equal(t, nd.c, p.at(l+1), "minute %d", l+1)
 	}
 }
 
