@@ -58,11 +58,12 @@ help: ## list the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: test
-# No fuzzing in the CI command: a fuzzer explores at random, so a gate that
-# fuzzes passes or fails by luck. go test replays every committed corpus entry
-# (seeds and past findings) deterministically; exploring is fuzz/smoke and
-# fuzz/corpus, run before a change lands, and what they find is committed.
-test: vet lint test/race compose/smoke chaos/short ## the CI test command: vet, lint, race tests (Docker, fuzz corpora replayed), compose smoke, short reliability suite
+# go test replays every committed corpus entry (seeds and past findings) as
+# ordinary cases; fuzz/smoke then explores each target for FUZZTIME, a few
+# seconds, so every change is fuzzed a little before it lands. An input it
+# finds fails the gate, as it should: it is a bug, and is fixed and committed
+# to the corpus. The long exploration is fuzz/corpus.
+test: vet lint test/race fuzz/smoke compose/smoke chaos/short ## the CI test command: vet, lint, race tests (Docker), a few seconds of fuzzing per target, compose smoke, short reliability suite
 
 .PHONY: test/race
 test/race: ## go test -race on every package, Docker integration tests included
