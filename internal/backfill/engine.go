@@ -36,8 +36,9 @@ type Config struct {
 	Clock clock.Clock
 	// Logger; nil means no logging.
 	Logger *zap.Logger
-	// MaxAttempts bounds the tries of one page before the series is given up
-	// with ErrGaveUp; 0 means retry for ever (the daemon's choice).
+	// MaxAttempts bounds the failed tries in a row of one page before the
+	// series is given up with ErrGaveUp; 0 means retry for ever (the
+	// daemon's choice).
 	MaxAttempts int
 	// RetryMin and RetryMax bound the jittered exponential backoff between tries
 	// of one page. Defaults 1 s and 2 min. The quota governor adds its own

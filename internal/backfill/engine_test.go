@@ -362,6 +362,33 @@ func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
 	})
 }
 
+// TestFailedTriesCountInARow: an answer between two failures, even a spoiled
+// one, shows the vendor up; the failures do not add up to a give-up.
+func TestFailedTriesCountInARow(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+		b := setup(t, 1000*time.Minute, func(f *fakeVendor, c *Config) {
+			c.MaxAttempts = 2
+			f.badAt = map[time.Time]bool{badAt: true}
+			f.fail = func(n int, _ time.Time) error {
+				switch n {
+				case 2: // the first try of the page holding badAt
+					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
+				case 4: // after a spoiled answer; the try after it is served right
+					f.badAt = nil
+					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
+				}
+				return nil
+			}
+		})
+		r := b.engine.Sync(context.Background(), series)
+		require.NoError(t, r.Err, "two failures with an answer between them are not two failed tries in a row")
+		require.Len(t, b.store.quarantine, 1, "the spoiled answer")
+		b.store.checkExact(t, b.engine.cfg.Horizon, testNow.Truncate(time.Minute), nil)
+	})
+}
+
 func TestHealOfAGapNoLongerRecordedAsksNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 600*time.Minute, nil)

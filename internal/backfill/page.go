@@ -29,8 +29,11 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 	}
 	delay := e.cfg.RetryMin
 	refetched := 0
-	// Only failed tries count towards MaxAttempts: a refetch of a spoiled page
-	// is bounded on its own and says nothing about the vendor being down.
+	// Only failed tries in a row count towards MaxAttempts: a refetch of a
+	// spoiled page is bounded on its own, and an answer, spoiled or not,
+	// shows the vendor is up, so it starts the count and the backoff anew.
+	// Otherwise failures spread over refetches would add up to a give-up and
+	// to minutes of backoff that no run of failures justified.
 	attempt := 0
 	for {
 		r.Requests++
@@ -38,6 +41,7 @@ func (e *Engine) fetch(ctx context.Context, s vendor.Series, w *walk, caps vendo
 		if err == nil {
 			if q := e.invalid(s, caps, w, page); len(q) > 0 && refetched < spoiledRefetches {
 				refetched++
+				attempt, delay = 0, e.cfg.RetryMin
 				e.log.Info("history page holds invalid bars; quarantined them, fetching it again", zap.Stringer("series", s),
 					zap.Int("invalid", len(q)))
 				if _, err := e.cfg.Store.Commit(ctx, Commit{Series: s, Quarantine: q}); err != nil {

@@ -63,7 +63,9 @@ func historyRequests(s *simulator, ser vendor.Series) []request {
 // wednesday, and a deployment; before is the simulator's time at the start.
 func backfillSetup(t *testing.T, o simOptions) (ctx context.Context, s *simulator, d *deployment, before time.Time) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	// Room for a pass that gives up: eight failed tries of one page wait
+	// about two minutes of backoff in all.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	t.Cleanup(cancel)
 	o.Plan, o.AsOf = "premium", wednesday
 	s = newSimulator(t, o)
