@@ -62,8 +62,10 @@ func TestBackfillRateWithLiveSubtractsPolling(t *testing.T) {
 func TestPlanTimesUseTheNearestMeasurement(t *testing.T) {
 	t.Parallel()
 	effs := []Efficiency{
-		{Plan: "basic", Rate: 1, Made: 57, Allowed: 60},
-		{Plan: "custom", Rate: 50, Made: 2910, Allowed: 3000},
+		{Plan: "basic", Rate: 1, Made: 57, Allowed: 60, Spaced: true},
+		// Windows alone: not how AllTick's plans limit, so not applied to them.
+		{Plan: "windows", Rate: 50, Made: 2990, Allowed: 3000},
+		{Plan: "custom", Rate: 50, Made: 2910, Allowed: 3000, Spaced: true},
 	}
 	rows := planTimes(effs, &Pipeline{Bars: 499_000, Requests: 1000, Took: time.Millisecond})
 	require.Len(t, rows, 4)
@@ -137,9 +139,9 @@ func TestSmallerMarginRunIsReportedBesideTheDefault(t *testing.T) {
 	t.Parallel()
 	const fast = "custom:per_second=50"
 	effs := []Efficiency{
-		{Plan: "basic", Rate: 1, For: time.Minute, Made: 59, Allowed: 60, GovernorAlone: 59},
-		{Plan: fast, Rate: 50, For: time.Minute, Made: 1900, Allowed: 3000, GovernorAlone: 1920},
-		{Plan: fast, Margin: time.Millisecond, Rate: 50, For: time.Minute, Made: 2940, Allowed: 3000, GovernorAlone: 2950},
+		{Plan: "basic", Rate: 1, For: time.Minute, Made: 59, Allowed: 60, GovernorAlone: 59, Spaced: true},
+		{Plan: fast, Rate: 50, For: time.Minute, Made: 1900, Allowed: 3000, GovernorAlone: 1920, Spaced: true},
+		{Plan: fast, Margin: time.Millisecond, Rate: 50, For: time.Minute, Made: 2940, Allowed: 3000, GovernorAlone: 2950, Spaced: true},
 	}
 	rep := &Report{Efficiency: effs, Plans: planTimes(effs, nil)}
 	var b bytes.Buffer
@@ -163,6 +165,35 @@ func TestSmallerMarginRunIsReportedBesideTheDefault(t *testing.T) {
 	for _, r := range rep.Plans {
 		if r.Plan == "premium" {
 			require.InDelta(t, 0.633, r.Efficiency, 0.001, "plan times use the default margin's efficiency")
+		}
+	}
+}
+
+// TestBesideRunsAreNotTargets: the spaced plan's runs are reported with
+// their causes in their own section, not as missed targets.
+func TestBesideRunsAreNotTargets(t *testing.T) {
+	t.Parallel()
+	effs := []Efficiency{
+		{Plan: "basic", Rate: 1, For: time.Minute, Made: 59, Allowed: 60, GovernorAlone: 59, Spaced: true},
+		{Plan: DefaultFastPlan, Rate: 50, For: time.Minute, Made: 2970, Allowed: 3000, GovernorAlone: 2985},
+		{Plan: DefaultSpacedPlan, Rate: 50, For: time.Minute, Made: 1900, Allowed: 3000, GovernorAlone: 1920, Spaced: true, Beside: true},
+		{Plan: DefaultSpacedPlan, Margin: time.Millisecond, Rate: 50, For: time.Minute, Made: 2200, Allowed: 3000,
+			GovernorAlone: 2950, Violations: 8, Spaced: true, Beside: true},
+	}
+	rep := &Report{Efficiency: effs, Plans: planTimes(effs, nil)}
+	var b bytes.Buffer
+	require.NoError(t, rep.Markdown(&b, "syncbench"))
+	out := b.String()
+	require.Contains(t, out, "| plan efficiency, "+DefaultFastPlan+" | 0.990, 0 violations | ≥ 0.97, 0 violations | met |")
+	require.Contains(t, out, "| plan efficiency, "+DefaultSpacedPlan+" | 0.633, 0 violations | none: measured beside the targets | see Plan efficiency |")
+	require.NotContains(t, out, "Why targets were missed")
+	require.Contains(t, out, "### Beside the targets: requests spaced apart")
+	require.Contains(t, out, "- `"+DefaultSpacedPlan+"` reached 0.633 with 0 violation(s). A second governor")
+	require.Contains(t, out, "With a margin of 1ms the same plan reached 0.733 (governor alone 0.983) with 8 violation(s).")
+	require.NotContains(t, out, "- `"+DefaultSpacedPlan+", margin 1ms`", "the margin run is told of with the default one")
+	for _, r := range rep.Plans {
+		if r.Plan == "professional" {
+			require.Equal(t, DefaultSpacedPlan, r.EfficiencyFrom, "AllTick plans space requests")
 		}
 	}
 }

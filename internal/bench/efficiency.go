@@ -109,6 +109,13 @@ type Efficiency struct {
 	// gave in the same time to callers that do nothing else: the ceiling the
 	// governor itself sets, without HTTP or database.
 	GovernorAlone uint64
+	// Spaced is set when the plan spaces history requests (a minimum time
+	// between two), as every AllTick plan does, rather than only counting
+	// them over windows.
+	Spaced bool
+	// Beside marks a run measured beside the targets, not against one (see
+	// Config.SpacedPlan).
+	Beside bool
 }
 
 // Label names the run: the plan, and the margin when it is not the default.
@@ -175,7 +182,8 @@ func measureEfficiency(ctx context.Context, db *database, cfg Config, planName s
 	if err != nil {
 		return Efficiency{}, err
 	}
-	e := Efficiency{Plan: planName, Margin: margin, Rate: historyRate(p), For: cfg.EfficiencyFor}
+	e := Efficiency{Plan: planName, Margin: margin, Rate: historyRate(p), For: cfg.EfficiencyFor,
+		Spaced: max(p.Spacing[vendor.EndpointHistory], p.GlobalSpacing) > 0}
 	if e.Rate <= 0 {
 		return e, errors.New("the plan sets no history rate to measure against")
 	}

@@ -111,9 +111,9 @@ func backfillRateWithLive(p plan.Plan) float64 {
 func nearest(effs []Efficiency, rate float64) (Efficiency, bool) {
 	best, found := Efficiency{}, false
 	for _, e := range effs {
-		// Only runs at syncd's default margin: what a user gets unless they
-		// lower it.
-		if e.Rate <= 0 || rate <= 0 || e.Margin != 0 {
+		// Only runs at syncd's default margin, what a user gets unless they
+		// lower it, of plans that space requests, as AllTick's do.
+		if e.Rate <= 0 || rate <= 0 || e.Margin != 0 || !e.Spaced {
 			continue
 		}
 		if !found || math.Abs(math.Log(e.Rate/rate)) < math.Abs(math.Log(best.Rate/rate)) {
