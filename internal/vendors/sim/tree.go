@@ -125,9 +125,9 @@ type cut struct {
 
 // divide draws into ct how node nd, the minutes [l, l+2^k), divides (see
 // cut); the children follow with child, so that a walk skipping one pays only
-// for the other. Results go through pointers because a daily page makes some
-// 8 000 of these calls, and copying the structs in and out of them was a
-// tenth of its time.
+// for the other. Results go through pointers because a page makes thousands
+// of these calls, and copying the structs in and out of them was a tenth of
+// its time.
 func (p *path) divide(nd *minuteBar, l int64, k int, ct *cut) {
 	h0 := nodeHash(p.key, l+1<<(k-1))
 	hc := mix64(h0 ^ saltChoice)
@@ -136,33 +136,45 @@ func (p *path) divide(nd *minuteBar, l int64, k int, ct *cut) {
 	hiLeft := p.holds(k, H-nd.o, H-nd.c, hc&0xffff)
 	loLeft := p.holds(k, nd.o-L, nd.c-L, hc>>16&0xffff)
 
-	// The midpoint: the bridge draw, then pulled so that each holding
-	// child's far end comes within cap of the extreme it holds. When one
-	// child cannot reach both extremes, they go to different children, so
-	// that a shortfall is made up one level further down.
-	x := (nd.o+nd.c)>>1 + (gauss(h0)*p.mult[k])>>ihShift
-	capH := p.reach[k-1] * int64(256+hc>>32&0xff) >> 8
-	capL := p.reach[k-1] * int64(256+hc>>40&0xff) >> 8
-	lo, hi := p.pull(nd, hiLeft, loLeft, capH, capL)
-	if lo > hi && hiLeft == loLeft {
-		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capH, capL)
-		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capH, capL)
-		if lo1-hi1 <= lo2-hi2 {
-			lo, hi, loLeft = lo1, hi1, !loLeft
-		} else {
-			lo, hi, hiLeft = lo2, hi2, !hiLeft
-		}
-	}
-	if lo > hi {
-		x = hi + (lo-hi)/2
-	} else {
-		x = reflect(x, lo, hi)
-	}
+	// The midpoint: the bridge draw, then settled so that each holding
+	// child can reach its extreme.
 	*ct = cut{
-		x: x, hiLeft: hiLeft, loLeft: loLeft,
+		x: (nd.o+nd.c)>>1 + (gauss(h0)*p.mult[k])>>ihShift, hiLeft: hiLeft, loLeft: loLeft,
 		hh: mix64(h0 ^ saltHigh), hl: mix64(h0 ^ saltLow),
 		// Volume fraction 0.35–0.65 to the left child.
 		vl: mulShift16(nd.v, 22938+(hc>>48)*19661>>16),
+	}
+	p.settle(nd, ct, p.reach[k-1], p.reach[k-1], hc)
+}
+
+// settle moves the midpoint draw ct.x of node nd so that each child holding
+// an extreme (ct.hiLeft, ct.loLeft) has its far end within a cap of it: the
+// child's reach (reachL or reachR) times a factor of 1 to 2 from the choice
+// word hc. When one child cannot reach both extremes, they go to different
+// children, so that a shortfall is made up one level further down.
+func (p *path) settle(nd *minuteBar, ct *cut, reachL, reachR int64, hc uint64) {
+	fH, fL := int64(256+hc>>32&0xff), int64(256+hc>>40&0xff)
+	capOf := func(left bool, f int64) int64 {
+		if left {
+			return reachL * f >> 8
+		}
+		return reachR * f >> 8
+	}
+	hiLeft, loLeft := ct.hiLeft, ct.loLeft
+	lo, hi := p.pull(nd, hiLeft, loLeft, capOf(hiLeft, fH), capOf(loLeft, fL))
+	if lo > hi && hiLeft == loLeft {
+		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capOf(hiLeft, fH), capOf(!loLeft, fL))
+		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capOf(!hiLeft, fH), capOf(loLeft, fL))
+		if lo1-hi1 <= lo2-hi2 {
+			lo, hi, ct.loLeft = lo1, hi1, !loLeft
+		} else {
+			lo, hi, ct.hiLeft = lo2, hi2, !hiLeft
+		}
+	}
+	if lo > hi {
+		ct.x = hi + (lo-hi)/2
+	} else {
+		ct.x = reflect(ct.x, lo, hi)
 	}
 }
 
@@ -182,6 +194,12 @@ func (p *path) pull(nd *minuteBar, hiLeft, loLeft bool, capH, capL int64) (lo, h
 
 // child sets out to the left or right child of node nd (level k) cut by ct.
 func (p *path) child(nd *minuteBar, ct *cut, k int, right bool, out *minuteBar) {
+	childOf(nd, ct, right, p.xmult[k-1], out)
+}
+
+// childOf sets out to the left or right child of node nd cut by ct, whose
+// bridge-maximum term (see path.xmult) is xm.
+func childOf(nd *minuteBar, ct *cut, right bool, xm int64, out *minuteBar) {
 	a, b, v := nd.o, ct.x, ct.vl
 	if right {
 		a, b, v = ct.x, nd.c, nd.v-ct.vl
@@ -189,11 +207,11 @@ func (p *path) child(nd *minuteBar, ct *cut, k int, right bool, out *minuteBar) 
 	*out = minuteBar{o: a, c: b, v: v, h: nd.h, l: nd.l}
 	if ct.hiLeft == right {
 		top := max(a, b)
-		out.h = reflect(top+p.excursion(a, b, k-1, ct.hh), top, nd.h)
+		out.h = reflect(top+excursionX(a, b, xm, ct.hh), top, nd.h)
 	}
 	if ct.loLeft == right {
 		bottom := min(a, b)
-		out.l = reflect(bottom-p.excursion(a, b, k-1, ct.hl), nd.l, bottom)
+		out.l = reflect(bottom-excursionX(a, b, xm, ct.hl), nd.l, bottom)
 	}
 }
 
@@ -204,11 +222,8 @@ func (p *path) child(nd *minuteBar, ct *cut, k int, right bool, out *minuteBar) 
 // odds that the left half holds it are about exp(−2(dOpen²−dClose²)/σ²T):
 // the nearer end's half, steeply. An end at the extreme holds it.
 func (p *path) holds(k int, dOpen, dClose int64, u uint64) bool {
-	switch {
-	case dOpen == 0:
-		return true
-	case dClose == 0:
-		return false
+	if left, decided := atExtreme(dOpen, dClose); decided {
+		return left
 	}
 	o, c := float64(dOpen), float64(dClose)
 	// z in steps of 1/logitSteps; left with probability 1/(1+e^z), from a
@@ -221,6 +236,18 @@ func (p *path) holds(k int, dOpen, dClose int64, u uint64) bool {
 		return true
 	}
 	return u < uint64(leftOdds[int(z)+logitMax*logitSteps])
+}
+
+// atExtreme decides which child holds an extreme when the node's open or
+// close is at it (distance 0): that end's child.
+func atExtreme(dOpen, dClose int64) (left, decided bool) {
+	switch {
+	case dOpen == 0:
+		return true, true
+	case dClose == 0:
+		return false, true
+	}
+	return false, false
 }
 
 // leftOdds[i] is 2^16/(1+e^z) for z = i/logitSteps − logitMax: beyond
@@ -383,56 +410,26 @@ func (p *path) divideUneven(nd *minuteBar, l int64, u *uneven, ct *cut) {
 	hiLeft := u.holds(H-nd.o, H-nd.c, hc&0xffff)
 	loLeft := u.holds(nd.o-L, nd.c-L, hc>>16&0xffff)
 	n := u.t1 + u.t2
-	x := nd.o + (nd.c-nd.o)*u.t1/n + (gauss(h0)*u.mult)>>ihShift
-	fH, fL := int64(256+hc>>32&0xff), int64(256+hc>>40&0xff)
-	capOf := func(left bool, f int64) int64 {
-		if left {
-			return u.reach[0] * f >> 8
-		}
-		return u.reach[1] * f >> 8
-	}
-	lo, hi := p.pull(nd, hiLeft, loLeft, capOf(hiLeft, fH), capOf(loLeft, fL))
-	if lo > hi && hiLeft == loLeft {
-		lo1, hi1 := p.pull(nd, hiLeft, !loLeft, capOf(hiLeft, fH), capOf(!loLeft, fL))
-		lo2, hi2 := p.pull(nd, !hiLeft, loLeft, capOf(!hiLeft, fH), capOf(loLeft, fL))
-		if lo1-hi1 <= lo2-hi2 {
-			lo, hi, loLeft = lo1, hi1, !loLeft
-		} else {
-			lo, hi, hiLeft = lo2, hi2, !hiLeft
-		}
-	}
-	if lo > hi {
-		x = hi + (lo-hi)/2
-	} else {
-		x = reflect(x, lo, hi)
-	}
 	// The left child's share of the volume: t1/n, moved by up to 30 % of the
 	// shorter child's share either way, so it stays within [0, 1].
 	jitter := (int64(hc>>48) - 32768) * 19661 >> 15 // ±0.3 in 1/65536
 	f := (u.t1<<16 + min(u.t1, u.t2)*jitter) / n
 	*ct = cut{
-		x: x, hiLeft: hiLeft, loLeft: loLeft,
+		x: nd.o + (nd.c-nd.o)*u.t1/n + (gauss(h0)*u.mult)>>ihShift, hiLeft: hiLeft, loLeft: loLeft,
 		hh: mix64(h0 ^ saltHigh), hl: mix64(h0 ^ saltLow),
 		vl: mulShift16(nd.v, uint64(f)), //nolint:gosec // 0 ≤ f ≤ 65536
 	}
+	p.settle(nd, ct, u.reach[0], u.reach[1], hc)
 }
 
 // childUneven sets out to the left or right child of node nd divided by ct
 // (see uneven and child).
 func (p *path) childUneven(nd *minuteBar, ct *cut, u *uneven, right bool, out *minuteBar) {
-	a, b, v, side := nd.o, ct.x, ct.vl, 0
+	side := 0
 	if right {
-		a, b, v, side = ct.x, nd.c, nd.v-ct.vl, 1
+		side = 1
 	}
-	*out = minuteBar{o: a, c: b, v: v, h: nd.h, l: nd.l}
-	if ct.hiLeft == right {
-		top := max(a, b)
-		out.h = reflect(top+excursionX(a, b, u.xmult[side], ct.hh), top, nd.h)
-	}
-	if ct.loLeft == right {
-		bottom := min(a, b)
-		out.l = reflect(bottom-excursionX(a, b, u.xmult[side], ct.hl), nd.l, bottom)
-	}
+	childOf(nd, ct, right, u.xmult[side], out)
 }
 
 // holds decides from 16 random bits r whether the left child holds an
@@ -440,11 +437,8 @@ func (p *path) childUneven(nd *minuteBar, ct *cut, u *uneven, right bool, out *m
 // odds t1·e^(−z/2) : t2·e^(z/2), z = 2(dOpen²−dClose²)/σ²n, which for equal
 // halves is the rule of path.holds. An end at the extreme holds it.
 func (u *uneven) holds(dOpen, dClose int64, r uint64) bool {
-	switch {
-	case dOpen == 0:
-		return true
-	case dClose == 0:
-		return false
+	if left, decided := atExtreme(dOpen, dClose); decided {
+		return left
 	}
 	o, c := float64(dOpen), float64(dClose)
 	z := float64(float64(float64(o*o)-float64(c*c)) * u.odds)
