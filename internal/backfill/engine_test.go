@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -341,21 +342,32 @@ func TestBarSpoiledInTransitFetchedAgain(t *testing.T) {
 	require.Equal(t, b.vendor.ends[1], b.vendor.ends[2], "the spoiled page was asked for again with the same end")
 }
 
+// setupSpoiledThenFailing: MaxAttempts 2, the page 700 minutes back spoiled
+// (one bar high < low) until the last of the requests numbered failAt, each
+// of which fails with a 503; the try after it is served right.
+func setupSpoiledThenFailing(t *testing.T, failAt ...int) *bundle {
+	t.Helper()
+	badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
+	return setup(t, 1000*time.Minute, func(f *fakeVendor, c *Config) {
+		c.MaxAttempts = 2
+		f.badAt = map[time.Time]bool{badAt: true}
+		f.fail = func(n int, _ time.Time) error {
+			if !slices.Contains(failAt, n) {
+				return nil
+			}
+			if n == failAt[len(failAt)-1] {
+				f.badAt = nil
+			}
+			return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
+		}
+	})
+}
+
 func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
-		b := setup(t, 1000*time.Minute, func(f *fakeVendor, c *Config) {
-			c.MaxAttempts = 2
-			f.badAt = map[time.Time]bool{badAt: true}
-			f.fail = func(n int, _ time.Time) error {
-				if n == 4 { // the second refetch of the page holding badAt; the try after it is served right
-					f.badAt = nil
-					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
-				}
-				return nil
-			}
-		})
+		// Request 2 is the page holding the spoiled bar; 3 and 4 refetch it.
+		b := setupSpoiledThenFailing(t, 4)
 		r := b.engine.Sync(context.Background(), series)
 		require.NoError(t, r.Err, "two refetches and one failure are within two failed tries")
 		require.Len(t, b.store.quarantine, 2, "the page and its first refetch were spoiled")
@@ -367,21 +379,8 @@ func TestRefetchOfSpoiledPageIsNotAFailedTry(t *testing.T) {
 func TestFailedTriesCountInARow(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		badAt := testNow.Truncate(time.Minute).Add(-700 * time.Minute)
-		b := setup(t, 1000*time.Minute, func(f *fakeVendor, c *Config) {
-			c.MaxAttempts = 2
-			f.badAt = map[time.Time]bool{badAt: true}
-			f.fail = func(n int, _ time.Time) error {
-				switch n {
-				case 2: // the first try of the page holding badAt
-					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
-				case 4: // after a spoiled answer; the try after it is served right
-					f.badAt = nil
-					return &vendor.APIError{Vendor: "fake", HTTPStatus: 503, Kind: vendor.ErrTransient}
-				}
-				return nil
-			}
-		})
+		// Request 2 fails, 3 is a spoiled answer, 4 fails again.
+		b := setupSpoiledThenFailing(t, 2, 4)
 		r := b.engine.Sync(context.Background(), series)
 		require.NoError(t, r.Err, "two failures with an answer between them are not two failed tries in a row")
 		require.Len(t, b.store.quarantine, 1, "the spoiled answer")

@@ -104,11 +104,10 @@ func (c *Calendar) daySpan(m vendor.Market, t time.Time, loc *time.Location) Int
 		return Interval{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+day, 0).UTC()}
 	}
 	if v := c.venue(m); loc == v.loc {
-		// The local date is the UTC date or one either side (zones lie
-		// within ±14 hours of UTC): the memoised midnights tell which,
-		// without converting t to the zone.
+		// The memoised midnights tell which of the dates around the UTC one
+		// holds t, without converting t to the zone.
 		u := t.Unix()
-		d := dateOfDays(int(floorDiv(u, 24*60*60)))
+		d := utcDate(u)
 		start := v.times(d)
 		if start.midnight > u {
 			d = d.prev()

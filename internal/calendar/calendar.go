@@ -296,11 +296,10 @@ func (c *Calendar) SessionDay(m vendor.Market, t time.Time) (day int, elapsed ti
 		return 0, 0, false
 	}
 	u := t.Unix()
-	// The local date is the UTC date or one either side, as zones lie within
-	// ±14 hours of UTC; the UTC date first, which it is for every stock
-	// market's sessions. An instant is in one session at most, so the order
-	// decides only the cost.
-	d := dateOfDays(int(floorDiv(u, 24*60*60)))
+	// The UTC date first, which the local date is for every stock market's
+	// sessions. An instant is in one session at most, so the order decides
+	// only the cost.
+	d := utcDate(u)
 	for _, cand := range [3]date{d, d.next(), d.prev()} {
 		dt := v.times(cand)
 		var before int64 // seconds of trading in the sessions before t's

@@ -83,6 +83,10 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// utcDate returns the UTC date of Unix time u. A venue's local date is this
+// one or one either side, as zones lie within ±14 hours of UTC.
+func utcDate(u int64) date { return dateOfDays(int(floorDiv(u, 24*60*60))) }
+
 // dateOfDays is the inverse of days: the date n days after 1970-01-01 (H.
 // Hinnant's civil_from_days).
 func dateOfDays(n int) date {

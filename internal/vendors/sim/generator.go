@@ -287,7 +287,7 @@ func (g *Generator) generate(s Spec, ivs, spans []calendar.Interval, asOf time.T
 	}
 	mdl := g.model(s.Instrument)
 	gap, gapW := g.gapBefore(&mdl, s.Market, ivs[0].Start)
-	segs, opens := g.segments(s, mdl.blocks, ivs, spans, gap, asOf)
+	segs, opens := g.segments(s, mdl.path.days != nil, ivs, spans, gap, asOf)
 	w := walker{mdl: &mdl, segs: segs, lastC: gapW, asOfMS: int64(asOf.Sub(timeOfMinute(minuteOf(asOf))) / time.Millisecond), bars: make([]minuteBar, len(opens))}
 	first, last := segs[0].a>>statLevel, (segs[len(segs)-1].b-1)>>statLevel
 	for n := first; n <= last; n++ {
@@ -311,9 +311,9 @@ func (g *Generator) gapBefore(mdl *model, m vendor.Market, first time.Time) (boo
 		return false, 0
 	}
 	if lc, ok := g.cal.LastClose(m, first); ok {
-		return true, mdl.path.at(minuteOf(lc) + g.slotOffset(mdl.blocks, m, lc.Add(-time.Minute)))
+		return true, mdl.path.at(minuteOf(lc) + g.slotOffset(mdl.path.days != nil, m, lc.Add(-time.Minute)))
 	}
-	return true, mdl.path.at(minuteOf(first) + g.slotOffset(mdl.blocks, m, first))
+	return true, mdl.path.at(minuteOf(first) + g.slotOffset(mdl.path.days != nil, m, first))
 }
 
 // dayBlock is the number of path minutes a trading day of a market with
@@ -338,9 +338,9 @@ const (
 // descent of some ten node splits. On wall-clock minutes a daily US bar has
 // two such ends (a 13:30Z or 14:30Z open, a 20:00Z or 21:00Z close), and a
 // Hong Kong or Shanghai day four (its lunch break's too). Laid out in days,
-// a daily bar is one range from the start of its block, and only its end
-// needs a descent: that halves the cost of a daily US page and cuts the
-// others' by more.
+// and with each block split unevenly into its day and its night (see
+// uneven), a trading day is one node of the tree and its daily bar costs one
+// split.
 func dayBlocks(m vendor.Market) bool {
 	switch m {
 	case vendor.MarketUS, vendor.MarketHK, vendor.MarketCN, vendor.MarketJP:
@@ -473,12 +473,9 @@ func (w *walker) visit(nd *minuteBar, l int64, k int) {
 		return
 	}
 	p := &w.mdl.path
-	if k == blockLevel && p.days != nil {
-		// A trading day's block: the day, then the night.
-		if n := p.days(l >> blockLevel); n > 0 && n < dayBlock {
-			w.visitSplit(nd, l, n, dayBlock-n)
-			return
-		}
+	if n, ok := p.tradingDay(l, k); ok {
+		w.visitSplit(nd, l, n, dayBlock-n)
+		return
 	}
 	var ct cut
 	var c minuteBar
@@ -498,15 +495,15 @@ func (w *walker) visit(nd *minuteBar, l int64, k int) {
 // power of two divides at its midpoint, any other length at its largest
 // power of two (see uneven).
 func (w *walker) visitRun(nd *minuteBar, l, n int64) {
-	if n&(n-1) == 0 {
-		w.visit(nd, l, bits.TrailingZeros64(uint64(n))) //nolint:gosec // n > 0
+	t1, k := splitOf(n)
+	if t1 == 0 {
+		w.visit(nd, l, k)
 		return
 	}
 	if sg := &w.segs[w.si]; sg.a <= l && l+n <= sg.b {
 		w.add(nd, l, sg)
 		return
 	}
-	t1 := int64(1) << (bits.Len64(uint64(n)) - 1) //nolint:gosec // n > 0
 	w.visitSplit(nd, l, t1, n-t1)
 }
 

@@ -117,7 +117,6 @@ type model struct {
 	pow10v     int64   // 10^VolumeScale
 	priceScale int32
 	volScale   int32
-	blocks     bool // the path is laid out in trading days (dayBlocks)
 
 	// Memo of the last close, the next bar's open (see bar).
 	lastW, lastC int64
@@ -165,7 +164,6 @@ func (g *Generator) model(in Instrument) model {
 		pow10v:     pv,
 		priceScale: in.PriceScale,
 		volScale:   in.VolumeScale,
-		blocks:     blocks,
 	}
 }
 

@@ -313,10 +313,8 @@ func (p *path) at(tau int64) int64 {
 // l+2^k).
 func (p *path) within(nd minuteBar, l int64, k int, tau int64) int64 {
 	for ; ; k-- {
-		if k == blockLevel && p.days != nil {
-			if n := p.days(l >> blockLevel); n > 0 && n < dayBlock {
-				return p.withinSplit(nd, l, n, dayBlock-n, tau)
-			}
+		if n, ok := p.tradingDay(l, k); ok {
+			return p.withinSplit(nd, l, n, dayBlock-n, tau)
 		}
 		left, right := p.split(nd, l, k)
 		m := l + 1<<(k-1)
@@ -354,11 +352,32 @@ func (p *path) withinSplit(nd minuteBar, l, t1, t2, tau int64) int64 {
 // power of two divides at its midpoint, any other length at its largest
 // power of two (see uneven).
 func (p *path) withinRun(nd minuteBar, l, n, tau int64) int64 {
-	if n&(n-1) == 0 {
-		return p.within(nd, l, bits.TrailingZeros64(uint64(n)), tau) //nolint:gosec // n > 0
+	t1, k := splitOf(n)
+	if t1 == 0 {
+		return p.within(nd, l, k, tau)
 	}
-	t1 := int64(1) << (bits.Len64(uint64(n)) - 1) //nolint:gosec // n > 0
 	return p.withinSplit(nd, l, t1, n-t1, tau)
+}
+
+// splitOf tells how a node of n > 0 minutes divides: a power of two, 2^k, at
+// its midpoint (t1 = 0), any other length unevenly after its largest power
+// of two, t1 (see uneven).
+func splitOf(n int64) (t1 int64, k int) {
+	if n&(n-1) == 0 {
+		return 0, bits.TrailingZeros64(uint64(n)) //nolint:gosec // n > 0
+	}
+	return int64(1) << (bits.Len64(uint64(n)) - 1), 0 //nolint:gosec // n > 0
+}
+
+// tradingDay reports whether the node [l, l+2^k) is the block of a trading
+// day on a path laid out in days (see dayBlocks), and if so the day's
+// trading minutes n, after which the block divides into the night.
+func (p *path) tradingDay(l int64, k int) (n int64, ok bool) {
+	if k != blockLevel || p.days == nil {
+		return 0, false
+	}
+	n = p.days(l >> blockLevel)
+	return n, n > 0 && n < dayBlock
 }
 
 // An uneven split divides a node of n = t1+t2 minutes that is not an aligned
